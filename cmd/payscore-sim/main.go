@@ -1,0 +1,107 @@
+// Command payscore-sim is a local, offline simulator of WeChat Pay Score.
+//
+//	payscore-sim [serve] [--addr 127.0.0.1:8080] [--db payscore-sim.db] [--config merchants.yaml]
+//	payscore-sim healthcheck [--addr 127.0.0.1:8080]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+	"github.com/payscore-sim/payscore-sim/simulator/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "payscore-sim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, getenv)
+	case "healthcheck":
+		return healthcheck(ctx, args, stdout, getenv)
+	default:
+		return fmt.Errorf("unknown command %q: the commands are serve and healthcheck", cmd)
+	}
+}
+
+// envOr returns the environment's value for key, or def: flags default to PAYSCORE_SIM_*.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", envOr(getenv, "PAYSCORE_SIM_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env PAYSCORE_SIM_ADDR)")
+	db := fs.String("db", envOr(getenv, "PAYSCORE_SIM_DB", "payscore-sim.db"), "SQLite database file, or :memory: (env PAYSCORE_SIM_DB)")
+	cfg := fs.String("config", envOr(getenv, "PAYSCORE_SIM_CONFIG", ""), "YAML file of merchants beside the demo merchant (env PAYSCORE_SIM_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var merchants []*simulator.Merchant
+	if *cfg != "" {
+		var err error
+		if merchants, err = loadConfig(*cfg); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "payscore-sim listening on %s (database %s, %d merchants; demo credentials at %[1]s/sim/v1/demo-credentials)\n",
+		a.URL(), *db, len(a.Merchants.All()))
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return a.Close(shutdown)
+}
+
+// healthcheck asks a running simulator's /healthz, so a container needs no curl.
+func healthcheck(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	addr := fs.String("addr", envOr(getenv, "PAYSCORE_SIM_ADDR", "127.0.0.1:8080"), "the simulator's address (env PAYSCORE_SIM_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+*addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New("healthcheck: " + resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

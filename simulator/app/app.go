@@ -1,0 +1,83 @@
+// Package app assembles a whole simulator from its adapters: the wiring that cmd/payscore-sim
+// serves and that tests start in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/payscore-sim/payscore-sim/fixtures"
+	"github.com/payscore-sim/payscore-sim/simulator"
+	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
+	"github.com/payscore-sim/payscore-sim/simulator/sqlite"
+)
+
+// Options configure a simulator. The zero value serves an in-memory simulator with only the
+// demo merchant on a free loopback port.
+type Options struct {
+	Addr      string // default 127.0.0.1:0
+	DB        string // default :memory:
+	Merchants []*simulator.Merchant
+	Logger    *slog.Logger
+}
+
+// App is a running simulator.
+type App struct {
+	Server    *simhttp.Server
+	DB        *sqlite.DB
+	Merchants *simulator.Merchants
+}
+
+// Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it.
+func Open(ctx context.Context, opts Options) (*App, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.DB == "" {
+		opts.DB = ":memory:"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	platform, err := fixtures.Platform()
+	if err != nil {
+		return nil, err
+	}
+	demo, err := fixtures.DemoMerchant()
+	if err != nil {
+		return nil, err
+	}
+	merchants := &simulator.Merchants{}
+	merchants.Add(demo)
+	for _, m := range opts.Merchants {
+		merchants.Add(m)
+	}
+	db, err := sqlite.Open(ctx, opts.DB)
+	if err != nil {
+		return nil, err
+	}
+	s := simhttp.NewServer()
+	s.Service = &simulator.Service{Orders: db, Clock: simulator.SystemClock{}}
+	s.Requests = db
+	s.Merchants = merchants
+	s.Platform = platform
+	s.DemoCredentials = fixtures.DemoCredentials()
+	s.Logger = opts.Logger
+	if err := s.Open(opts.Addr); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return &App{Server: s, DB: db, Merchants: merchants}, nil
+}
+
+// URL is where the simulator listens.
+func (a *App) URL() string { return a.Server.URL() }
+
+// Close finishes the requests in flight, then closes the database.
+func (a *App) Close(ctx context.Context) error {
+	if err := a.Server.Close(ctx); err != nil {
+		return errors.Join(fmt.Errorf("shut down http: %w", err), a.DB.Close())
+	}
+	return a.DB.Close()
+}

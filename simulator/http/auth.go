@@ -1,0 +1,144 @@
+package http
+
+import (
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
+)
+
+// maxBodyBytes bounds a request body; Pay Score bodies are a few kilobytes.
+const maxBodyBytes = 1 << 20
+
+// timestampWindow is how far a request's Authorization timestamp may be from now.
+const timestampWindow = 5 * time.Minute
+
+const keyBody = "payscore.body"
+
+// authenticate checks the APIv3 Authorization of every /v3 request, as WeChat does, and picks
+// how the response is signed. The body is read here, once, because the signature covers it.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return simulator.Errorf(simulator.CodeParamError, "请求体过大").
+					With("issue", fmt.Sprintf("the body must be at most %d bytes", maxBodyBytes))
+			}
+			return simulator.Errorf(simulator.CodeParamError, "读取请求体失败").With("issue", err.Error())
+		}
+		c.Set(keyBody, body)
+		m, err := s.verifyRequest(r, body)
+		if err != nil {
+			return err
+		}
+		c.Set(keyMerchant, m)
+		serial, err := s.Platform.ResponseSerial(r.Header.Get("Wechatpay-Serial"))
+		if err != nil {
+			return simulator.Errorf(simulator.CodeInvalidRequest, "Wechatpay-Serial 无效").
+				With("field", "Wechatpay-Serial").With("location", "header").
+				With("issue", err.Error())
+		}
+		c.Set(keySerial, serial)
+		return next(c)
+	}
+}
+
+func merchantOf(c echo.Context) *simulator.Merchant {
+	m, _ := c.Get(keyMerchant).(*simulator.Merchant)
+	return m
+}
+
+// signError is a 401 SIGN_ERROR whose detail says what we checked and why it failed.
+func signError(message, issue string, diag map[string]any) *simulator.Error {
+	e := simulator.Errorf(simulator.CodeSignError, "%s", message).With("issue", issue)
+	for k, v := range diag {
+		e.Detail[k] = v
+	}
+	return e
+}
+
+// verifyRequest authenticates r and returns its merchant. The message is rebuilt from the
+// request target exactly as received: clients sign what they send, encoded or not.
+func (s *Server) verifyRequest(r *http.Request, body []byte) (*simulator.Merchant, error) {
+	diag := map[string]any{"location": "header", "field": "Authorization"}
+	header := r.Header.Get("Authorization")
+	auth, err := wxcrypto.ParseAuthorization(header)
+	if err != nil {
+		return nil, signError("Http头Authorization格式错误", err.Error(), diag)
+	}
+	diag["mchid"], diag["serial_no"] = auth.MchID, auth.SerialNo
+	m := s.Merchants.Merchant(auth.MchID)
+	if m == nil {
+		return nil, signError("商户号不存在", fmt.Sprintf(
+			"mchid %s is not a merchant of this simulator: use the demo merchant or add it to the --config file", auth.MchID), diag)
+	}
+	diag["expected_serials"] = m.KeySerials()
+	key := m.Keys[auth.SerialNo]
+	if key == nil {
+		return nil, signError("商户证书序列号有误", fmt.Sprintf(
+			"serial_no %s is not a certificate of merchant %s", auth.SerialNo, auth.MchID), diag)
+	}
+	ts, err := strconv.ParseInt(auth.Timestamp, 10, 64)
+	if err != nil {
+		return nil, signError("Http头Authorization中的timestamp格式错误", fmt.Sprintf(
+			"timestamp %q must be Unix seconds", auth.Timestamp), diag)
+	}
+	skew := time.Now().Unix() - ts
+	diag["timestamp_skew_seconds"] = skew
+	if skew > int64(timestampWindow/time.Second) || -skew > int64(timestampWindow/time.Second) {
+		return nil, signError("Http头Authorization中的timestamp与发起请求的时间不得超过5分钟", fmt.Sprintf(
+			"timestamp %d is %d seconds from the simulator's clock; the window is ±300 s", ts, skew), diag)
+	}
+	message := wxcrypto.RequestMessage(r.Method, r.RequestURI, auth.Timestamp, auth.NonceStr, body)
+	diag["signed_string"] = message
+	diag["key_tried"] = auth.SerialNo
+	err = wxcrypto.VerifySHA256WithRSA(key, message, auth.Signature)
+	if err == nil {
+		return m, nil
+	}
+	issue := err.Error()
+	if hint := s.diagnoseSignature(r, body, auth, m); hint != "" {
+		issue += "; " + hint
+		diag["would_match"] = hint
+	}
+	return nil, signError("错误的签名，验签失败", issue, diag)
+}
+
+// diagnoseSignature looks for what the client did sign, so the error can tell them: another
+// form of the request target, or another key the simulator knows.
+func (s *Server) diagnoseSignature(r *http.Request, body []byte, auth wxcrypto.Authorization, m *simulator.Merchant) string {
+	verifies := func(key *rsa.PublicKey, target string) bool {
+		msg := wxcrypto.RequestMessage(r.Method, target, auth.Timestamp, auth.NonceStr, body)
+		return wxcrypto.VerifySHA256WithRSA(key, msg, auth.Signature) == nil
+	}
+	key := m.Keys[auth.SerialNo]
+	targets := []string{r.URL.RequestURI(), r.URL.EscapedPath()}
+	if decoded, err := url.PathUnescape(r.RequestURI); err == nil {
+		targets = append(targets, decoded)
+	}
+	for _, t := range targets {
+		if t != r.RequestURI && verifies(key, t) {
+			return fmt.Sprintf("the signature matches the target %q, but the request was sent to %q: sign the target exactly as it is sent", t, r.RequestURI)
+		}
+	}
+	for _, other := range s.Merchants.All() {
+		for serial, k := range other.Keys {
+			if (other != m || serial != auth.SerialNo) && verifies(k, r.RequestURI) {
+				return fmt.Sprintf("the signature was made with the key of certificate %s (merchant %s), not with that of serial_no %s", serial, other.MchID, auth.SerialNo)
+			}
+		}
+	}
+	return "no key the simulator knows produced this signature over this message: check the private key, the method, the target and that the body is signed byte for byte"
+}

@@ -1,0 +1,111 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+)
+
+// registerControlRoutes serves /sim/v1: what the simulator records, as JSON, and the actions it
+// takes on the user's behalf.
+func (s *Server) registerControlRoutes() {
+	g := s.echo.Group("/sim/v1")
+	g.GET("/demo-credentials", func(c echo.Context) error {
+		return s.respondJSON(c, http.StatusOK, s.DemoCredentials)
+	})
+	g.GET("/merchants", s.handleListMerchants)
+	g.GET("/orders", s.handleListOrders)
+	g.GET("/orders/:mchid/:out_order_no", s.handleGetOrder)
+	g.GET("/requests", s.handleListRequests)
+}
+
+// merchantView is a merchant as the control API shows it: no keys.
+type merchantView struct {
+	MchID      string                     `json:"mchid"`
+	AppIDs     []string                   `json:"appids"`
+	ServiceIDs []string                   `json:"service_ids"`
+	Serials    []string                   `json:"certificate_serials"`
+	Settings   simulator.MerchantSettings `json:"settings"`
+}
+
+func (s *Server) handleListMerchants(c echo.Context) error {
+	var views []merchantView
+	for _, m := range s.Merchants.All() {
+		views = append(views, merchantView{m.MchID, m.AppIDs, m.ServiceIDs, m.KeySerials(), m.Settings})
+	}
+	return s.respondJSON(c, http.StatusOK, map[string]any{"data": views})
+}
+
+// orderView is an order with the simulator's record of it.
+type orderView struct {
+	Order *simulator.Order      `json:"order"`
+	Sim   simulator.OrderRecord `json:"sim"`
+}
+
+func viewOf(o *simulator.Order) orderView { return orderView{Order: o, Sim: o.Sim} }
+
+func (s *Server) handleListOrders(c echo.Context) error {
+	q, err := queryParams(c, "mchid", "state", "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(q["limit"])
+	if err != nil {
+		return err
+	}
+	orders, err := s.Service.Orders.ListOrders(c.Request().Context(), simulator.OrderFilter{
+		MchID: q["mchid"], State: simulator.OrderState(q["state"]), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	views := make([]orderView, len(orders))
+	for i, o := range orders {
+		views[i] = viewOf(o)
+	}
+	return s.respondJSON(c, http.StatusOK, map[string]any{"data": views})
+}
+
+func (s *Server) handleGetOrder(c echo.Context) error {
+	no, err := pathParam(c, "out_order_no")
+	if err != nil {
+		return err
+	}
+	o, err := s.Service.Orders.FindOrder(c.Request().Context(), c.Param("mchid"), simulator.OrderKey{OutOrderNo: no})
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, viewOf(o))
+}
+
+func (s *Server) handleListRequests(c echo.Context) error {
+	q, err := queryParams(c, "mchid", "failed", "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(q["limit"])
+	if err != nil {
+		return err
+	}
+	records, err := s.Requests.ListRequests(c.Request().Context(), simulator.RequestFilter{
+		MchID: q["mchid"], Failed: q["failed"] == "true", Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, map[string]any{"data": records})
+}
+
+func limitParam(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, simulator.ParamError("limit", v, "must be a whole number from 1 to 1000").With("location", "query")
+	}
+	return n, nil
+}

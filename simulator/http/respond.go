@@ -1,0 +1,133 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
+)
+
+// Context keys shared by the middleware and handlers of a request.
+const (
+	keyMerchant = "payscore.merchant"
+	// keySerial is the serial the response is signed with: the platform certificate's or the
+	// WeChat Pay public key ID, as the request's Wechatpay-Serial asked.
+	keySerial   = "payscore.serial"
+	keyResponse = "payscore.response"
+	keyWarnings = "payscore.warnings"
+	keyError    = "payscore.error"
+)
+
+// statuses maps WeChat's codes to the HTTP statuses production answers them with.
+var statuses = map[string]int{
+	simulator.CodeParamError:        http.StatusBadRequest,
+	simulator.CodeInvalidRequest:    http.StatusBadRequest,
+	simulator.CodeInvalidOrderState: http.StatusBadRequest,
+	simulator.CodeOrderCanceled:     http.StatusBadRequest,
+	simulator.CodeOrderDone:         http.StatusBadRequest,
+	simulator.CodeSignError:         http.StatusUnauthorized,
+	simulator.CodeNoAuth:            http.StatusForbidden,
+	simulator.CodeOrderNotExist:     http.StatusNotFound,
+	simulator.CodeNotFound:          http.StatusNotFound,
+	simulator.CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
+	simulator.CodeFrequencyLimited:  http.StatusTooManyRequests,
+	simulator.CodeSystemError:       http.StatusInternalServerError,
+}
+
+// errorBody is WeChat's error shape.
+type errorBody struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Detail  map[string]any `json:"detail,omitempty"`
+}
+
+// handleError answers every error the way WeChat does. Errors that are not the client's fault
+// are logged; only they become SYSTEM_ERROR.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var e *simulator.Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &he) && he.Code == http.StatusNotFound:
+		e = simulator.Errorf(simulator.CodeNotFound, "请求的资源不存在").
+			With("issue", "no Pay Score API at "+c.Request().Method+" "+c.Request().URL.Path+pathHint(c.Request().URL.Path))
+	case errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed:
+		e = simulator.Errorf(simulator.CodeMethodNotAllowed, "请求方法不被允许").
+			With("issue", c.Request().Method+" is not allowed on "+c.Request().URL.Path)
+	case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+		e = simulator.Errorf(simulator.CodeParamError, "请求体过大").
+			With("issue", "the request body is larger than the simulator accepts")
+	default:
+		s.Logger.Error("request failed", "method", c.Request().Method, "target", c.Request().RequestURI, "err", err)
+		e = simulator.Errorf(simulator.CodeSystemError, "系统错误").With("issue", err.Error())
+	}
+	c.Set(keyError, e)
+	status, ok := statuses[e.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if err := s.respondJSON(c, status, errorBody{Code: e.Code, Message: e.Message, Detail: e.Detail}); err != nil {
+		s.Logger.Error("write error response", "err", err)
+	}
+}
+
+// pathHint points at the usual reason a client misses a route: gopay's direct-complete path
+// lacks its /v3 prefix.
+func pathHint(path string) string {
+	if strings.HasPrefix(path, "/payscore/") {
+		return " (Pay Score paths start with /v3; did you mean /v3" + path + "?)"
+	}
+	return ""
+}
+
+// respondJSON writes v as a signed JSON response.
+func (s *Server) respondJSON(c echo.Context, status int, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// WeChat writes <, > and & as they are; Go would escape them.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return s.respond(c, status, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+// respond writes body signed like production: every response carries Request-ID and the
+// Wechatpay-* headers over "timestamp\nnonce\nbody\n". Error responses are signed too; SDKs
+// only check 2xx ones, but the real service signs them all.
+func (s *Server) respond(c echo.Context, status int, body []byte) error {
+	serial, _ := c.Get(keySerial).(string)
+	if serial == "" {
+		serial = s.Platform.CertSerial
+	}
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	nonce := wxcrypto.NewNonce()
+	sig, err := s.Platform.Sign(serial, wxcrypto.ResponseMessage(ts, nonce, body))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Request-ID", strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", ""))+"-0")
+	h.Set("Wechatpay-Timestamp", ts)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", sig)
+	h.Set("Wechatpay-Serial", serial)
+	h.Set("Wechatpay-Signature-Type", wxcrypto.AuthSchema)
+	c.Set(keyResponse, body)
+	if len(body) == 0 {
+		return c.NoContent(status)
+	}
+	return c.Blob(status, "application/json; charset=utf-8", body)
+}

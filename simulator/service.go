@@ -1,0 +1,200 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"time"
+)
+
+// Service is Pay Score as the merchant's back end sees it. It holds the rules; the store only
+// keeps what the rules decide.
+type Service struct {
+	Orders OrderStore
+	Clock  Clock
+}
+
+// NoAuth is production's answer when a merchant uses an appid or service_id it is not bound to.
+func NoAuth(field, value string, bound []string) *Error {
+	return Errorf(CodeNoAuth, "商户暂无权限使用此服务").
+		With("field", field).With("value", value).
+		With("issue", fmt.Sprintf("%s %q is not bound to this merchant; bound: %v", field, value, bound))
+}
+
+// checkBinding rejects an appid or service_id the merchant is not bound to.
+func checkBinding(m *Merchant, appid, serviceID string) *Error {
+	if !m.HasAppID(appid) {
+		return NoAuth("appid", appid, m.AppIDs)
+	}
+	if !m.HasService(serviceID) {
+		return NoAuth("service_id", serviceID, m.ServiceIDs)
+	}
+	return nil
+}
+
+// CreateOrder creates a service order, or returns the existing one when the same create is
+// repeated with the same parameters (原参重入).
+func (s *Service) CreateOrder(ctx context.Context, m *Merchant, r CreateOrderRequest) (*Order, error) {
+	now := s.Clock.Now()
+	warning, verr := r.validate(now)
+	if verr != nil {
+		return nil, verr
+	}
+	if err := checkBinding(m, r.AppID, r.ServiceID); err != nil {
+		return nil, err
+	}
+	confirm := r.NeedUserConfirm == nil || *r.NeedUserConfirm
+	if !confirm {
+		return nil, Errorf(CodeInvalidRequest, "用户未授权该服务").
+			With("field", "openid").With("value", r.OpenID).
+			With("issue", fmt.Sprintf("openid %s has not authorized service %s, so an order with need_user_confirm false cannot be created for it", r.OpenID, r.ServiceID))
+	}
+	params, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("create order: encode parameters: %w", err)
+	}
+	o := &Order{
+		AppID: r.AppID, MchID: m.MchID, OutOrderNo: r.OutOrderNo, ServiceID: r.ServiceID,
+		ServiceIntroduction: r.ServiceIntroduction,
+		State:               StateCreated,
+		PostPayments:        r.PostPayments, PostDiscounts: r.PostDiscounts,
+		RiskFund:  *r.RiskFund,
+		TimeRange: *r.TimeRange, Location: r.Location, Attach: r.Attach,
+		NotifyURL: r.NotifyURL, OpenID: r.OpenID, Device: r.Device,
+		OrderID: newOrderID(now),
+		Sim: OrderRecord{
+			NeedUserConfirm: confirm,
+			Package:         newPackage(),
+			CreatedAt:       now, UpdatedAt: now,
+			CreateParams: params,
+		},
+	}
+	o.TotalAmount = sumAmounts(o.PostPayments, o.PostDiscounts)
+	if warning != "" {
+		o.Sim.Warnings = append(o.Sim.Warnings, warning)
+	}
+	stored, created, err := s.Orders.CreateOrder(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("create order %s: %w", r.OutOrderNo, err)
+	}
+	if !created && !bytes.Equal(stored.Sim.CreateParams, params) {
+		return nil, Errorf(CodeInvalidRequest, "请确认相同单号是否使用了不同的参数").
+			With("field", "out_order_no").With("value", r.OutOrderNo).
+			With("issue", "this out_order_no was created before with other parameters; repeat a create only with identical parameters").
+			With("differing_fields", differingFields(stored.Sim.CreateParams, params))
+	}
+	return stored, nil
+}
+
+// differingFields names the top-level request fields whose values differ between two creates.
+func differingFields(a, b json.RawMessage) []string {
+	var ma, mb map[string]json.RawMessage
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return nil
+	}
+	var diff []string
+	for k, v := range ma {
+		if !bytes.Equal(v, mb[k]) {
+			diff = append(diff, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			diff = append(diff, k)
+		}
+	}
+	sort.Strings(diff)
+	return diff
+}
+
+// QueryOrder finds an order by out_order_no or query_id. An order of another service or appid
+// does not exist for the caller.
+func (s *Service) QueryOrder(ctx context.Context, m *Merchant, r QueryRequest) (*Order, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkBinding(m, r.AppID, r.ServiceID); err != nil {
+		return nil, err
+	}
+	o, err := s.Orders.FindOrder(ctx, m.MchID, OrderKey{OutOrderNo: r.OutOrderNo, QueryID: r.QueryID})
+	if err != nil {
+		return nil, err
+	}
+	if o.AppID != r.AppID || o.ServiceID != r.ServiceID {
+		return nil, Errorf(CodeOrderNotExist, "订单不存在").
+			With("issue", fmt.Sprintf("the order exists under appid %s and service_id %s, not the ones queried", o.AppID, o.ServiceID))
+	}
+	return o, nil
+}
+
+// update applies one state-machine step to the merchant's order outOrderNo.
+func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo string, step func(*Order) error) (*Order, error) {
+	var c check
+	c.outOrderNo(outOrderNo)
+	if c.err != nil {
+		c.err.Detail["location"] = "path"
+		return nil, c.err
+	}
+	return s.Orders.UpdateOrder(ctx, m.MchID, outOrderNo, func(o *Order) error {
+		if err := step(o); err != nil {
+			return err
+		}
+		o.Sim.UpdatedAt = s.Clock.Now()
+		return nil
+	})
+}
+
+// CancelOrder revokes an order.
+func (s *Service) CancelOrder(ctx context.Context, m *Merchant, outOrderNo string, r CancelRequest) (*Order, error) {
+	return s.update(ctx, m, outOrderNo, func(o *Order) error {
+		return o.Cancel(r, m.Settings.RejectCancelAfterComplete)
+	})
+}
+
+// CompleteOrder ends the service and fixes the amount.
+func (s *Service) CompleteOrder(ctx context.Context, m *Merchant, outOrderNo string, r CompleteRequest) (*Order, error) {
+	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Complete(r, s.Clock.Now()) })
+}
+
+// ModifyOrder lowers a completed order's amount.
+func (s *Service) ModifyOrder(ctx context.Context, m *Merchant, outOrderNo string, r ModifyRequest) (*Order, error) {
+	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Modify(r) })
+}
+
+// RequestPayment asks for the deduction to be tried again.
+func (s *Service) RequestPayment(ctx context.Context, m *Merchant, outOrderNo string, r PayRequest) (*Order, error) {
+	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.RequestPayment(r) })
+}
+
+// SyncOrder settles an order the merchant was paid for through its own channel.
+func (s *Service) SyncOrder(ctx context.Context, m *Merchant, outOrderNo string, r SyncRequest) (*Order, error) {
+	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Sync(r) })
+}
+
+// newOrderID makes an order_id shaped like production's: 31 digits, "1000000000", the creation
+// time, and seven random digits.
+func newOrderID(now time.Time) string {
+	return "1000000000" + FormatCompact(now) + randomDigits(7)
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		d, _ := rand.Int(rand.Reader, big.NewInt(10))
+		b[i] = byte('0' + d.Int64())
+	}
+	return string(b)
+}
+
+// newPackage makes an opaque package shaped like production's: the same prefix and alphabet
+// (letters, digits, _ and -), about the same length.
+func newPackage() string {
+	b := make([]byte, 168)
+	_, _ = rand.Read(b)
+	return "AAQTnZoAAAAB" + base64.RawURLEncoding.EncodeToString(b)
+}

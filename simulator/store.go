@@ -1,0 +1,74 @@
+package simulator
+
+import (
+	"context"
+	"time"
+)
+
+// OrderStore persists service orders. The rules live in Service; a store only keeps what it is
+// given, atomically.
+type OrderStore interface {
+	// CreateOrder stores o unless the merchant already has an order numbered o.OutOrderNo, in
+	// which case it stores nothing and returns that order with created false.
+	CreateOrder(ctx context.Context, o *Order) (stored *Order, created bool, err error)
+	// FindOrder returns the merchant's order named by key, or an ORDER_NOT_EXIST *Error.
+	FindOrder(ctx context.Context, mchid string, key OrderKey) (*Order, error)
+	// UpdateOrder loads the merchant's order, lets fn change it and saves it, in one
+	// transaction. If fn returns an error nothing is saved and that error is returned.
+	UpdateOrder(ctx context.Context, mchid, outOrderNo string, fn func(*Order) error) (*Order, error)
+	// AddQueryID makes queryID a second name for the merchant's order outOrderNo.
+	AddQueryID(ctx context.Context, mchid, outOrderNo, queryID string) error
+	// ListOrders returns orders newest first.
+	ListOrders(ctx context.Context, f OrderFilter) ([]*Order, error)
+}
+
+// OrderFilter narrows ListOrders. Zero fields match everything; Limit 0 means 100.
+type OrderFilter struct {
+	MchID string
+	State OrderState
+	Limit int
+}
+
+// RequestRecord is one API request as the simulator received and answered it, kept so that a
+// developer can see why a request was refused.
+type RequestRecord struct {
+	ID           int64          `json:"id"`
+	Time         time.Time      `json:"time"`
+	MchID        string         `json:"mchid,omitempty"`
+	Method       string         `json:"method"`
+	Target       string         `json:"target"`
+	RequestBody  string         `json:"request_body,omitempty"`
+	Status       int            `json:"status"`
+	Code         string         `json:"code,omitempty"`
+	Message      string         `json:"message,omitempty"`
+	ResponseBody string         `json:"response_body,omitempty"`
+	Diagnostic   map[string]any `json:"diagnostic,omitempty"`
+	Warnings     []string       `json:"warnings,omitempty"`
+	Duration     time.Duration  `json:"duration_ns"`
+}
+
+// RequestLog keeps RequestRecords.
+type RequestLog interface {
+	LogRequest(ctx context.Context, r *RequestRecord) error
+	// ListRequests returns records newest first.
+	ListRequests(ctx context.Context, f RequestFilter) ([]*RequestRecord, error)
+}
+
+// RequestFilter narrows ListRequests. Zero fields match everything; Limit 0 means 100.
+type RequestFilter struct {
+	MchID string
+	// Failed keeps only requests answered with a status of 400 or more.
+	Failed bool
+	Limit  int
+}
+
+// Clock tells the simulator's time. It is an interface so that tests and the control API can
+// move it; request authentication always uses the real time, since clients sign with it.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real time.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now() }
