@@ -17,6 +17,7 @@ const (
 	CodeOrderCanceled     = "ORDER_CANCELED"
 	CodeOrderDone         = "ORDER_DONE"
 	CodeNotFound          = "NOT_FOUND"
+	CodeVisitNotExist     = "VISIT_NOT_EXIST"
 	CodeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
 	CodeFrequencyLimited  = "FREQUENCY_LIMITED"
 	CodeSystemError       = "SYSTEM_ERROR"

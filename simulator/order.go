@@ -79,6 +79,8 @@ type OrderRecord struct {
 	// apart from a create that reuses out_order_no with other parameters.
 	CreateParams json.RawMessage `json:"create_params"`
 	CancelReason string          `json:"cancel_reason,omitempty"`
+	// QueryIDs are the query_ids issued for the order, each resolvable by the query API.
+	QueryIDs []string `json:"query_ids,omitempty"`
 	// Warnings are what production would refuse and the simulator lets through on purpose,
 	// such as an http notify_url.
 	Warnings []string `json:"warnings,omitempty"`

@@ -15,8 +15,10 @@ import (
 // Service is Pay Score as the merchant's back end sees it. It holds the rules; the store only
 // keeps what the rules decide.
 type Service struct {
-	Orders OrderStore
-	Clock  Clock
+	Orders    OrderStore
+	Visits    VisitStore
+	Merchants *Merchants
+	Clock     Clock
 }
 
 // NoAuth is production's answer when a merchant uses an appid or service_id it is not bound to.

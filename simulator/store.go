@@ -15,9 +15,11 @@ type OrderStore interface {
 	FindOrder(ctx context.Context, mchid string, key OrderKey) (*Order, error)
 	// UpdateOrder loads the merchant's order, lets fn change it and saves it, in one
 	// transaction. If fn returns an error nothing is saved and that error is returned.
+	// Query IDs that fn adds to o.Sim.QueryIDs become names of the order.
 	UpdateOrder(ctx context.Context, mchid, outOrderNo string, fn func(*Order) error) (*Order, error)
-	// AddQueryID makes queryID a second name for the merchant's order outOrderNo.
-	AddQueryID(ctx context.Context, mchid, outOrderNo, queryID string) error
+	// FindOrderByPackage returns the order whose package is pkg, of any merchant: the
+	// unsigned front-end form names no merchant.
+	FindOrderByPackage(ctx context.Context, pkg string) (*Order, error)
 	// ListOrders returns orders newest first.
 	ListOrders(ctx context.Context, f OrderFilter) ([]*Order, error)
 }

@@ -59,7 +59,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	s := simhttp.NewServer()
-	s.Service = &simulator.Service{Orders: db, Clock: simulator.SystemClock{}}
+	s.Service = &simulator.Service{Orders: db, Visits: db, Merchants: merchants, Clock: simulator.SystemClock{}}
 	s.Requests = db
 	s.Merchants = merchants
 	s.Platform = platform

@@ -2,9 +2,7 @@ package http
 
 import (
 	"crypto/rsa"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,29 +14,18 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
 
-// maxBodyBytes bounds a request body; Pay Score bodies are a few kilobytes.
-const maxBodyBytes = 1 << 20
-
 // timestampWindow is how far a request's Authorization timestamp may be from now.
 const timestampWindow = 5 * time.Minute
-
-const keyBody = "payscore.body"
 
 // authenticate checks the APIv3 Authorization of every /v3 request, as WeChat does, and picks
 // how the response is signed. The body is read here, once, because the signature covers it.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes))
+		body, err := requestBody(c)
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return simulator.Errorf(simulator.CodeParamError, "请求体过大").
-					With("issue", fmt.Sprintf("the body must be at most %d bytes", maxBodyBytes))
-			}
-			return simulator.Errorf(simulator.CodeParamError, "读取请求体失败").With("issue", err.Error())
+			return err
 		}
-		c.Set(keyBody, body)
 		m, err := s.verifyRequest(r, body)
 		if err != nil {
 			return err

@@ -7,18 +7,46 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"net/url"
+	"reflect"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
+// maxBodyBytes bounds a request body; Pay Score bodies are a few kilobytes.
+const maxBodyBytes = 1 << 20
+
+const keyBody = "payscore.body"
+
+// requestBody reads the body once, bounded, and keeps it for the handler and the request log.
+func requestBody(c echo.Context) ([]byte, error) {
+	if b, ok := c.Get(keyBody).([]byte); ok {
+		return b, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, simulator.Errorf(simulator.CodeParamError, "请求体过大").
+				With("issue", fmt.Sprintf("the body must be at most %d bytes", maxBodyBytes))
+		}
+		return nil, simulator.Errorf(simulator.CodeParamError, "读取请求体失败").With("issue", err.Error())
+	}
+	c.Set(keyBody, body)
+	return body, nil
+}
+
 // decodeBody reads the JSON body that authenticate kept into v, and words every way it can be
 // wrong as WeChat's PARAM_ERROR, naming the field where there is one. Unknown fields are
 // ignored, as production ignores them.
 func decodeBody(c echo.Context, v any) error {
-	body, _ := c.Get(keyBody).([]byte)
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
 	if ct := c.Request().Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return simulator.Errorf(simulator.CodeParamError, "Content-Type 须为 application/json").
@@ -54,25 +82,25 @@ func bodyError(err error) error {
 		return e.With("issue", fmt.Sprintf("the body must be a JSON object, not a JSON %s", typ.Value))
 	case errors.As(err, &typ):
 		return simulator.ParamError(typ.Field, typ.Value,
-			fmt.Sprintf("must be a JSON %s, not a JSON %s", jsonKind(typ.Type.Kind().String()), typ.Value))
+			fmt.Sprintf("must be a JSON %s, not a JSON %s", jsonKind(typ.Type.Kind()), typ.Value))
 	default:
 		return e.With("issue", err.Error())
 	}
 }
 
 // jsonKind names a Go kind the way a JSON client thinks of it.
-func jsonKind(kind string) string {
-	switch kind {
-	case "string":
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
 		return "string"
-	case "int", "int64", "int32", "uint", "uint64", "float64":
-		return "number"
-	case "bool":
+	case reflect.Bool:
 		return "boolean"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "array"
-	default:
+	case reflect.Map, reflect.Struct:
 		return "object"
+	default:
+		return "number"
 	}
 }
 

@@ -38,6 +38,7 @@ var statuses = map[string]int{
 	simulator.CodeNoAuth:            http.StatusForbidden,
 	simulator.CodeOrderNotExist:     http.StatusNotFound,
 	simulator.CodeNotFound:          http.StatusNotFound,
+	simulator.CodeVisitNotExist:     http.StatusNotFound,
 	simulator.CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
 	simulator.CodeFrequencyLimited:  http.StatusTooManyRequests,
 	simulator.CodeSystemError:       http.StatusInternalServerError,

@@ -65,10 +65,22 @@ var migrations = []string{
 	CREATE INDEX requests_mchid_time ON requests (mchid, time);
 	-- ListRequests asks for failures with this very condition, so the planner can use it.
 	CREATE INDEX requests_failed_time ON requests (time) WHERE status >= 400;`,
+
+	`CREATE TABLE visits (
+		id          TEXT    PRIMARY KEY,
+		order_rowid INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+		mchid       TEXT    NOT NULL,
+		created_at  INTEGER NOT NULL,
+		data        TEXT    NOT NULL
+	);
+	CREATE INDEX visits_order_rowid ON visits (order_rowid);
+	CREATE INDEX visits_mchid_created_at ON visits (mchid, created_at);
+	CREATE INDEX visits_created_at ON visits (created_at);`,
 }
 
-// DB is a SQLite database holding orders and requests. It implements simulator.OrderStore and
-// simulator.RequestLog and is safe for concurrent use.
+// DB is a SQLite database holding orders, visits and requests. It implements
+// simulator.OrderStore, simulator.VisitStore and simulator.RequestLog and is safe for
+// concurrent use.
 type DB struct {
 	db *sql.DB
 	// keep holds an in-memory database open: it would vanish with its last connection.

@@ -76,8 +76,8 @@ func TestOpenFileSettings(t *testing.T) {
 func TestOpenRelativePath(t *testing.T) {
 	t.Chdir(t.TempDir())
 	db := mustOpen(t, "relative.db")
-	if err := db.AddQueryID(t.Context(), "m", "none", "q"); simulator.ErrorCode(err) != simulator.CodeOrderNotExist {
-		t.Fatalf("AddQueryID on empty database: %v", err)
+	if _, err := db.FindOrder(t.Context(), "m", simulator.OrderKey{QueryID: "q"}); simulator.ErrorCode(err) != simulator.CodeOrderNotExist {
+		t.Fatalf("FindOrder on empty database: %v", err)
 	}
 	if _, err := os.Stat("relative.db"); err != nil {
 		t.Fatalf("relative path not created in the working directory: %v", err)
@@ -136,9 +136,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if _, _, err := db.CreateOrder(ctx, want); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddQueryID(ctx, "m1", "o1", "q1"); err != nil {
-		t.Fatal(err)
-	}
+	addQueryIDs(t, db, want, "q1")
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -204,25 +204,19 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 		WHERE mchid = ? AND out_order_no = ?`,
 		o.OrderID, string(o.State), unixNano(o.Sim.UpdatedAt), nullIfEmpty(o.Sim.Package), data,
 		mchid, outOrderNo)
-	return err
-}
-
-// AddQueryID makes queryID a second name for the merchant's order outOrderNo. A queryID already
-// in use is an error.
-func (d *DB) AddQueryID(ctx context.Context, mchid, outOrderNo, queryID string) error {
-	res, err := d.db.ExecContext(ctx, `
-		INSERT INTO query_ids (query_id, order_rowid)
-		SELECT ?, id FROM orders WHERE mchid = ? AND out_order_no = ?`,
-		queryID, mchid, outOrderNo)
 	if err != nil {
-		return fmt.Errorf("sqlite: add query_id %s to order %s/%s: %w", queryID, mchid, outOrderNo, err)
+		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite: add query_id %s to order %s/%s: %w", queryID, mchid, outOrderNo, err)
-	}
-	if n == 0 {
-		return orderNotExist("out_order_no", outOrderNo)
+	// Query IDs are only ever added, so the ones saved before are skipped.
+	for _, q := range o.Sim.QueryIDs {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO query_ids (query_id, order_rowid)
+			SELECT ?, id FROM orders WHERE mchid = ? AND out_order_no = ?
+			ON CONFLICT (query_id) DO NOTHING`,
+			q, mchid, outOrderNo)
+		if err != nil {
+			return fmt.Errorf("save query_id %s: %w", q, err)
+		}
 	}
 	return nil
 }

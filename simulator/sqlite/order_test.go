@@ -304,11 +304,7 @@ func TestFindOrder(t *testing.T) {
 		if _, _, err := db.CreateOrder(ctx, fullOrder("m2", "o2")); err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []string{"q1", "q2"} {
-			if err := db.AddQueryID(ctx, "m1", "o1", q); err != nil {
-				t.Fatal(err)
-			}
-		}
+		addQueryIDs(t, db, want, "q1", "q2")
 
 		for _, key := range []simulator.OrderKey{{OutOrderNo: "o1"}, {QueryID: "q1"}, {QueryID: "q2"}} {
 			got, err := db.FindOrder(ctx, "m1", key)
@@ -337,20 +333,37 @@ func TestFindOrder(t *testing.T) {
 	})
 }
 
-func TestAddQueryID(t *testing.T) {
+// addQueryIDs names want by more query_ids, saving them the way the visit's return does.
+func addQueryIDs(t *testing.T, db *sqlite.DB, want *simulator.Order, qs ...string) {
+	t.Helper()
+	want.Sim.QueryIDs = append(want.Sim.QueryIDs, qs...)
+	if _, err := db.UpdateOrder(t.Context(), want.MchID, want.OutOrderNo, func(o *simulator.Order) error {
+		o.Sim.QueryIDs = want.Sim.QueryIDs
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQueryIDsSavedWithOrder(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *sqlite.DB) {
 		ctx := t.Context()
-		if _, _, err := db.CreateOrder(ctx, fullOrder("m1", "o1")); err != nil {
+		want := fullOrder("m1", "o1")
+		if _, _, err := db.CreateOrder(ctx, want); err != nil {
 			t.Fatal(err)
 		}
-		assertNotExist(t, db.AddQueryID(ctx, "m1", "nope", "q1"), "out_order_no", "nope")
-		assertNotExist(t, db.AddQueryID(ctx, "m2", "o1", "q1"), "out_order_no", "o1")
-		if err := db.AddQueryID(ctx, "m1", "o1", "q1"); err != nil {
-			t.Fatal(err)
+		addQueryIDs(t, db, want, "q1")
+		// Saving again keeps the query_ids saved before.
+		addQueryIDs(t, db, want, "q2")
+		for _, q := range []string{"q1", "q2"} {
+			got, err := db.FindOrder(ctx, "m1", simulator.OrderKey{QueryID: q})
+			if err != nil {
+				t.Fatalf("FindOrder(query_id %s): %v", q, err)
+			}
+			assertSameOrder(t, got, want)
 		}
-		if err := db.AddQueryID(ctx, "m1", "o1", "q1"); err == nil {
-			t.Fatal("AddQueryID accepted a query_id already in use")
-		}
+		_, err := db.FindOrder(ctx, "m2", simulator.OrderKey{QueryID: "q1"})
+		assertNotExist(t, err, "query_id", "q1")
 	})
 }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every check and test of payscore-sim, on a fresh machine as on a developer's: whatever
+# the tests need and the machine lacks is installed first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATICCHECK_VERSION=v0.8.2
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "tools"
+if ! command -v staticcheck >/dev/null || ! staticcheck -version | grep -q "${STATICCHECK_VERSION#v}"; then
+	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
+fi
+go version
+
+step "gofmt"
+unformatted=$(gofmt -l cmd simulator fixtures web)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "staticcheck"
+staticcheck ./...
+
+step "go test"
+go test -race -count=1 "$@" ./...

@@ -1,0 +1,102 @@
+package http
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+)
+
+// registerVisitRoutes serves the user's visit to the Pay Score mini-program as a control API,
+// for shims, tests and scenarios that drive it headlessly. The page at page_url takes the same
+// actions through the same Service methods.
+func (s *Server) registerVisitRoutes(g *echo.Group) {
+	g.POST("/visits", s.handleOpenVisit)
+	g.GET("/visits", s.handleListVisits)
+	g.GET("/visits/:id", s.handleGetVisit)
+	g.POST("/visits/:id/confirm", s.visitAction((*simulator.Service).ConfirmVisit, false))
+	g.POST("/visits/:id/return", s.visitAction((*simulator.Service).ReturnVisit, true))
+	g.POST("/visits/:id/back", s.visitAction((*simulator.Service).BackVisit, true))
+}
+
+// visitView is a visit as the control API shows it: where its page is, its order, and, once
+// the user has left, what the merchant's front end receives.
+type visitView struct {
+	*simulator.Visit
+	PageURL    string                `json:"page_url"`
+	Order      *simulator.Order      `json:"order"`
+	AppShow    *simulator.AppShow    `json:"appShow,omitempty"`
+	H5Callback *simulator.H5Callback `json:"h5Callback,omitempty"`
+}
+
+func (s *Server) visitView(c echo.Context, v *simulator.Visit, o *simulator.Order) visitView {
+	return visitView{Visit: v, PageURL: pageURL(c, v.ID), Order: o, AppShow: v.AppShow(), H5Callback: v.H5Callback()}
+}
+
+// pageURL is the visit's page on the host the client reached us by, so it works behind a
+// container's port mapping too.
+func pageURL(c echo.Context, id string) string {
+	return c.Scheme() + "://" + c.Request().Host + "/sim/visits/" + id
+}
+
+func (s *Server) handleOpenVisit(c echo.Context) error {
+	var req simulator.OpenVisitRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	v, err := s.Service.OpenVisit(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	_, o, err := s.Service.FindVisit(c.Request().Context(), v.ID)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusCreated, s.visitView(c, v, o))
+}
+
+func (s *Server) handleGetVisit(c echo.Context) error {
+	v, o, err := s.Service.FindVisit(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, s.visitView(c, v, o))
+}
+
+func (s *Server) handleListVisits(c echo.Context) error {
+	q, err := queryParams(c, "mchid", "out_order_no", "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(q["limit"])
+	if err != nil {
+		return err
+	}
+	visits, err := s.Service.Visits.ListVisits(c.Request().Context(), simulator.VisitFilter{
+		MchID: q["mchid"], OutOrderNo: q["out_order_no"], Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, map[string]any{"data": visits})
+}
+
+// visitStep is a Service method that acts for the user on a visit.
+type visitStep func(*simulator.Service, context.Context, string) (*simulator.Visit, *simulator.Order, error)
+
+// visitAction serves a user action. Leaving the page answers with exactly what the merchant's
+// App.onShow receives; confirming answers with the visit.
+func (s *Server) visitAction(step visitStep, leaves bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, o, err := step(s.Service, c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if leaves {
+			return s.respondJSON(c, http.StatusOK, v.AppShow())
+		}
+		return s.respondJSON(c, http.StatusOK, s.visitView(c, v, o))
+	}
+}

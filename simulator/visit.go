@@ -1,0 +1,190 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// PayScoreAppID is the appid of WeChat's Pay Score mini-program: what a merchant's
+// navigateToMiniProgram targets, and the referrerInfo.appId it gets back.
+const PayScoreAppID = "wxd8f3793ea3b935b8"
+
+// SceneFromMiniProgram is the App.onShow scene of a return from another mini-program.
+const SceneFromMiniProgram = 1038
+
+// BusinessType is what a merchant asks the Pay Score mini-program to show.
+type BusinessType string
+
+const (
+	BusinessUse    BusinessType = "wxpayScoreUse"    // confirm an order
+	BusinessDetail BusinessType = "wxpayScoreDetail" // show an order
+	BusinessEnable BusinessType = "wxpayScoreEnable" // authorize a service
+)
+
+// navigatePaths are the Pay Score mini-program pages that navigateToMiniProgram opens.
+var navigatePaths = map[string]BusinessType{
+	"pages/use/use":       BusinessUse,
+	"pages/record/detail": BusinessDetail,
+	"pages/use/enable":    BusinessEnable,
+}
+
+// VisitOutcome is how the user left the Pay Score mini-program.
+type VisitOutcome string
+
+const (
+	// ReturnWithParams is the in-page return button: the merchant gets extraData back.
+	ReturnWithParams VisitOutcome = "return_with_params"
+	// BackWithoutParams is the top-left back icon (or a swipe back): nothing comes back.
+	BackWithoutParams VisitOutcome = "back_without_params"
+)
+
+// Visit is one visit of the user to the Pay Score mini-program, opened by the merchant's
+// front end with extraData (mini-program, APP) or a queryString (H5).
+type Visit struct {
+	ID           string       `json:"visit_id"`
+	BusinessType BusinessType `json:"businessType"`
+	// Form is how the merchant invoked it: extraData (wx.openBusinessView, APP),
+	// navigateToMiniProgram, or queryString (H5's wx.invoke).
+	Form       string            `json:"form"`
+	Params     map[string]string `json:"params"`
+	Signed     bool              `json:"signed"`
+	MchID      string            `json:"mchid"`
+	OutOrderNo string            `json:"out_order_no"`
+	Confirmed  bool              `json:"confirmed"`
+	Outcome    VisitOutcome      `json:"outcome,omitempty"`
+	QueryID    string            `json:"query_id,omitempty"`
+	Warnings   []string          `json:"warnings,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// Invocation forms.
+const (
+	FormExtraData   = "extraData"
+	FormNavigate    = "navigateToMiniProgram"
+	FormQueryString = "queryString"
+)
+
+// Ended reports whether the user has left the mini-program.
+func (v *Visit) Ended() bool { return v.Outcome != "" }
+
+func (v *Visit) endedError(action string) *Error {
+	return Errorf(CodeInvalidRequest, "用户已离开支付分页面").
+		With("issue", fmt.Sprintf("the visit already ended with %s; %s is no longer possible", v.Outcome, action))
+}
+
+// Confirm is the user tapping 确认 on the confirmation page. Confirming an already confirmed
+// visit changes nothing, so a double tap or a retried request is harmless.
+func (v *Visit) Confirm(o *Order, now time.Time) error {
+	switch {
+	case v.Ended():
+		return v.endedError("confirm")
+	case v.BusinessType != BusinessUse:
+		return Errorf(CodeInvalidRequest, "当前页面无确认操作").
+			With("issue", fmt.Sprintf("a %s visit has nothing to confirm; only wxpayScoreUse visits do", v.BusinessType))
+	case v.Confirmed:
+		return nil
+	}
+	if err := o.Confirm(now); err != nil {
+		return err
+	}
+	v.Confirmed = true
+	return nil
+}
+
+// Return is the in-page return button. For a confirmed order it issues the query_id that
+// App.onShow receives; the merchant resolves it with the query API.
+func (v *Visit) Return(o *Order, newQueryID func() string) error {
+	switch {
+	case v.Ended():
+		return v.endedError("return")
+	case v.BusinessType == BusinessUse && !v.Confirmed:
+		return Errorf(CodeInvalidRequest, "用户尚未确认订单").
+			With("issue", "the in-page return button appears after the user confirms; before that only the back icon leaves the page")
+	}
+	v.Outcome = ReturnWithParams
+	if v.BusinessType == BusinessUse {
+		v.QueryID = newQueryID()
+		o.Sim.QueryIDs = append(o.Sim.QueryIDs, v.QueryID)
+	}
+	return nil
+}
+
+// Back is the top-left back icon: the visit ends and the merchant gets nothing back, whether
+// or not the user confirmed.
+func (v *Visit) Back() error {
+	if v.Ended() {
+		return v.endedError("back")
+	}
+	v.Outcome = BackWithoutParams
+	return nil
+}
+
+// AppShow is what the merchant mini-program's App.onShow (and every wx.onAppShow listener)
+// receives when the user comes back.
+type AppShow struct {
+	Scene        int          `json:"scene"`
+	ReferrerInfo ReferrerInfo `json:"referrerInfo"`
+}
+
+// ReferrerInfo names the mini-program the user came back from and what it passed back.
+type ReferrerInfo struct {
+	AppID     string            `json:"appId"`
+	ExtraData map[string]string `json:"extraData,omitempty"`
+}
+
+// H5Callback is what an H5 page's wx.invoke('openBusinessView') callback receives. WeChat
+// documents extraData only for err_code 0; what the back icon yields is not documented, so the
+// simulator answers it as a cancel.
+type H5Callback struct {
+	ErrCode   int               `json:"err_code"`
+	ErrMsg    string            `json:"err_msg"`
+	ExtraData map[string]string `json:"extraData,omitempty"`
+}
+
+// AppShow returns what the merchant's App.onShow gets, once the visit has ended.
+func (v *Visit) AppShow() *AppShow {
+	if !v.Ended() {
+		return nil
+	}
+	show := &AppShow{Scene: SceneFromMiniProgram, ReferrerInfo: ReferrerInfo{AppID: PayScoreAppID}}
+	if v.QueryID != "" {
+		show.ReferrerInfo.ExtraData = map[string]string{"query_id": v.QueryID}
+	}
+	return show
+}
+
+// H5Callback returns what an H5 page's callback gets, once the visit has ended.
+func (v *Visit) H5Callback() *H5Callback {
+	switch v.Outcome {
+	case ReturnWithParams:
+		cb := &H5Callback{ErrCode: 0, ErrMsg: "openBusinessView:ok"}
+		if v.QueryID != "" {
+			cb.ExtraData = map[string]string{"query_id": v.QueryID}
+		}
+		return cb
+	case BackWithoutParams:
+		return &H5Callback{ErrCode: 1, ErrMsg: "openBusinessView:cancel"}
+	}
+	return nil
+}
+
+// VisitStore persists visits.
+type VisitStore interface {
+	CreateVisit(ctx context.Context, v *Visit) error
+	// FindVisit returns the visit with its order, or a VISIT_NOT_EXIST *Error.
+	FindVisit(ctx context.Context, id string) (*Visit, *Order, error)
+	// UpdateVisit loads the visit and its order, lets fn change both and saves both, in one
+	// transaction; if fn fails nothing is saved and its error is returned.
+	UpdateVisit(ctx context.Context, id string, fn func(*Visit, *Order) error) (*Visit, *Order, error)
+	// ListVisits returns visits newest first.
+	ListVisits(ctx context.Context, f VisitFilter) ([]*Visit, error)
+}
+
+// VisitFilter narrows ListVisits. Zero fields match everything; Limit 0 means 100.
+type VisitFilter struct {
+	MchID      string
+	OutOrderNo string
+	Limit      int
+}
