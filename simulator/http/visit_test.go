@@ -220,7 +220,14 @@ func TestVisitTestVectors(t *testing.T) {
 
 func TestVisitRejections(t *testing.T) {
 	t.Parallel()
-	other, otherKey := errOtherMerchant(t)
+	other, err := fixtures.OtherMerchant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, err := wxcrypto.ParsePrivateKey(fixtures.OtherMerchantKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sim := simtest.Start(t, app.Options{Merchants: []*simulator.Merchant{other}})
 	ctx := context.Background()
 	demo := sim.DemoClient(t)
