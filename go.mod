@@ -2,9 +2,22 @@ module github.com/payscore-sim/payscore-sim
 
 go 1.26
 
-require github.com/mattn/go-sqlite3 v1.14.53
+require (
+	github.com/go-pay/gopay v1.5.123
+	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/wechatpay-apiv3/wechatpay-go v0.2.21
+)
 
 require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/go-pay/crypto v0.0.3 // indirect
+	github.com/go-pay/errgroup v0.0.3 // indirect
+	github.com/go-pay/smap v0.0.2 // indirect
+	github.com/go-pay/util v0.0.4 // indirect
+	github.com/go-pay/xlog v0.0.3 // indirect
+	github.com/go-pay/xtime v0.0.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/labstack/echo/v4 v4.16.0 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
