@@ -27,10 +27,12 @@ func (o *Order) stateError(op, want, code string) *Error {
 		e = Errorf(code, "当前订单状态不合法")
 	}
 	e.Detail = map[string]any{
-		"operation":         op,
-		"state":             o.State,
-		"state_description": o.StateDescription,
-		"issue":             fmt.Sprintf("%s needs an order in %s; this one is %s", op, want, o.stateName()),
+		"operation": op,
+		"state":     o.State,
+		"issue":     fmt.Sprintf("%s needs an order in %s; this one is %s", op, want, o.stateName()),
+	}
+	if o.StateDescription != "" {
+		e.Detail["state_description"] = o.StateDescription
 	}
 	return e
 }
@@ -132,8 +134,9 @@ func (o *Order) Cancel(r CancelRequest, rejectAfterComplete bool) error {
 		return nil
 	case o.State == StateCreated, o.State == StateDoing && o.StateDescription == UserConfirm:
 	case o.awaitingPayment() && rejectAfterComplete:
-		return o.stateError("cancel", "CREATED or DOING/USER_CONFIRM", CodeParamError).
-			With("issue", "当前订单状态不满足撤销条件: this merchant is set to refuse cancelling a completed order awaiting payment (reject_cancel_after_complete)")
+		e := o.stateError("cancel", "CREATED or DOING/USER_CONFIRM", CodeParamError)
+		e.Message = "当前订单状态不满足撤销条件"
+		return e.With("issue", "this merchant is set to refuse cancelling a completed order awaiting payment (reject_cancel_after_complete), as the skills doc and a community report describe; the official API doc allows it")
 	case o.awaitingPayment():
 	default:
 		return o.stateError("cancel", "CREATED, DOING/USER_CONFIRM or DOING/MCH_COMPLETE awaiting payment", CodeInvalidOrderState)

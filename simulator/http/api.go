@@ -13,51 +13,54 @@ import (
 
 // registerAPIRoutes serves Pay Score APIv3 at production's paths, so an SDK only swaps the host.
 func (s *Server) registerAPIRoutes() {
-	v3 := s.echo.Group("/v3", s.logRequests, s.authenticate)
-	v3.GET("/certificates", s.handleCertificates)
-	v3.POST("/payscore/serviceorder", s.handleCreateOrder)
-	v3.GET("/payscore/serviceorder", s.handleQueryOrder)
-	v3.POST("/payscore/serviceorder/:out_order_no/cancel", orderAction(s, (*simulator.Service).CancelOrder, refOf))
-	v3.POST("/payscore/serviceorder/:out_order_no/complete", orderAction(s, (*simulator.Service).CompleteOrder, wholeOrder))
-	v3.POST("/payscore/serviceorder/:out_order_no/modify", orderAction(s, (*simulator.Service).ModifyOrder, wholeOrder))
-	v3.POST("/payscore/serviceorder/:out_order_no/pay", orderAction(s, (*simulator.Service).RequestPayment, refOf))
-	v3.POST("/payscore/serviceorder/:out_order_no/sync", orderAction(s, (*simulator.Service).SyncOrder, wholeOrder))
+	// Middleware per route rather than per group: a group's catch-all would answer a wrong
+	// method with 404 instead of the router's 405.
+	api := func(method, path string, h echo.HandlerFunc) {
+		s.echo.Add(method, "/v3"+path, h, s.logRequests, s.authenticate)
+	}
+	api(http.MethodGet, "/certificates", s.handleCertificates)
+	api(http.MethodPost, "/payscore/serviceorder", s.handleCreateOrder)
+	api(http.MethodGet, "/payscore/serviceorder", s.handleQueryOrder)
+	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/cancel", orderAction(s, (*simulator.Service).CancelOrder, refOf))
+	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/complete", orderAction(s, (*simulator.Service).CompleteOrder, wholeOrder))
+	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/modify", orderAction(s, (*simulator.Service).ModifyOrder, wholeOrder))
+	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/pay", orderAction(s, (*simulator.Service).RequestPayment, refOf))
+	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/sync", orderAction(s, (*simulator.Service).SyncOrder, wholeOrder))
 	// gopay posts direct-complete without the /v3 prefix; production answers 404, and so do
 	// we, with a hint (see pathHint).
 }
 
-// logRequests records every API request with its outcome, so a developer can read why a
-// request was refused at /sim/v1/requests.
+// logRequests marks an API request for the request log, so that a developer can read at
+// /sim/v1/requests why a request was refused. respond writes the record just before the
+// response, so a client that reads the log right after its call finds the call there.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		start := time.Now()
-		if err := next(c); err != nil {
-			c.Error(err)
-		}
-		r := c.Request()
-		rec := &simulator.RequestRecord{
-			Time: start, Method: r.Method, Target: r.RequestURI,
-			Status: c.Response().Status, Duration: time.Since(start),
-		}
-		if m := merchantOf(c); m != nil {
-			rec.MchID = m.MchID
-		} else if auth, err := wxcrypto.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
-			rec.MchID = auth.MchID
-		}
-		if b, ok := c.Get(keyBody).([]byte); ok {
-			rec.RequestBody = string(b)
-		}
-		if b, ok := c.Get(keyResponse).([]byte); ok {
-			rec.ResponseBody = string(b)
-		}
-		if e, ok := c.Get(keyError).(*simulator.Error); ok {
-			rec.Code, rec.Message, rec.Diagnostic = e.Code, e.Message, e.Detail
-		}
-		rec.Warnings, _ = c.Get(keyWarnings).([]string)
-		if err := s.Requests.LogRequest(r.Context(), rec); err != nil {
-			s.Logger.Error("log request", "target", r.RequestURI, "err", err)
-		}
-		return nil
+		c.Set(keyStart, time.Now())
+		return next(c)
+	}
+}
+
+// logRequest records a marked request as it is answered with status and body.
+func (s *Server) logRequest(c echo.Context, start time.Time, status int, body []byte) {
+	r := c.Request()
+	rec := &simulator.RequestRecord{
+		Time: start, Method: r.Method, Target: r.RequestURI,
+		Status: status, ResponseBody: string(body), Duration: time.Since(start),
+	}
+	if m := merchantOf(c); m != nil {
+		rec.MchID = m.MchID
+	} else if auth, err := wxcrypto.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
+		rec.MchID = auth.MchID
+	}
+	if b, ok := c.Get(keyBody).([]byte); ok {
+		rec.RequestBody = string(b)
+	}
+	if e, ok := c.Get(keyError).(*simulator.Error); ok {
+		rec.Code, rec.Message, rec.Diagnostic = e.Code, e.Message, e.Detail
+	}
+	rec.Warnings, _ = c.Get(keyWarnings).([]string)
+	if err := s.Requests.LogRequest(r.Context(), rec); err != nil {
+		s.Logger.Error("log request", "target", r.RequestURI, "err", err)
 	}
 }
 

@@ -22,7 +22,7 @@ const (
 	// keySerial is the serial the response is signed with: the platform certificate's or the
 	// WeChat Pay public key ID, as the request's Wechatpay-Serial asked.
 	keySerial   = "payscore.serial"
-	keyResponse = "payscore.response"
+	keyStart    = "payscore.start"
 	keyWarnings = "payscore.warnings"
 	keyError    = "payscore.error"
 )
@@ -126,7 +126,9 @@ func (s *Server) respond(c echo.Context, status int, body []byte) error {
 	h.Set("Wechatpay-Signature", sig)
 	h.Set("Wechatpay-Serial", serial)
 	h.Set("Wechatpay-Signature-Type", wxcrypto.AuthSchema)
-	c.Set(keyResponse, body)
+	if start, ok := c.Get(keyStart).(time.Time); ok {
+		s.logRequest(c, start, status, body)
+	}
 	if len(body) == 0 {
 		return c.NoContent(status)
 	}
