@@ -202,10 +202,10 @@ func (c *check) createTimeRange(tr *TimeRange, now time.Time) {
 	case err != nil:
 		c.fail("time_range.end_time", tr.EndTime, err.Error())
 	case !startFirst.IsZero() && !endLast.After(startFirst):
-		c.fail("time_range.end_time", tr.EndTime, "must be later than start_time")
+		c.fail("time_range.end_time", tr.EndTime, fmt.Sprintf("must be later than start_time (%s)", tr.StartTime))
 	case !endLast.After(now.Add(time.Minute)):
 		c.fail("time_range.end_time", tr.EndTime,
-			fmt.Sprintf("must be more than one minute after the call (now %s)", FormatCompact(now)))
+			fmt.Sprintf("must be more than one minute after the call (now %s China Standard Time, UTC+8)", FormatCompact(now)))
 	}
 }
 

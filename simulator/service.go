@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -125,7 +126,10 @@ func (s *Service) QueryOrder(ctx context.Context, m *Merchant, r QueryRequest) (
 	}
 	o, err := s.Orders.FindOrder(ctx, m.MchID, OrderKey{OutOrderNo: r.OutOrderNo, QueryID: r.QueryID})
 	if err != nil {
-		return nil, err
+		if r.QueryID != "" {
+			return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with query_id %s (a query_id is issued when the user returns with params, and only its merchant can use it)", m.MchID, r.QueryID))
+		}
+		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, r.OutOrderNo))
 	}
 	if o.AppID != r.AppID || o.ServiceID != r.ServiceID {
 		return nil, Errorf(CodeOrderNotExist, "订单不存在").
@@ -142,13 +146,26 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo string, st
 		c.err.Detail["location"] = "path"
 		return nil, c.err
 	}
-	return s.Orders.UpdateOrder(ctx, m.MchID, outOrderNo, func(o *Order) error {
+	o, err := s.Orders.UpdateOrder(ctx, m.MchID, outOrderNo, func(o *Order) error {
 		if err := step(o); err != nil {
 			return err
 		}
 		o.Sim.UpdatedAt = s.Clock.Now()
 		return nil
 	})
+	if err != nil {
+		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, outOrderNo))
+	}
+	return o, nil
+}
+
+// explainNotExist adds issue to a store's ORDER_NOT_EXIST; other errors pass unchanged.
+func explainNotExist(err error, issue string) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeOrderNotExist && e.Detail["issue"] == nil {
+		return e.With("issue", issue)
+	}
+	return err
 }
 
 // CancelOrder revokes an order.

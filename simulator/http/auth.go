@@ -2,10 +2,12 @@ package http
 
 import (
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -75,7 +77,7 @@ func (s *Server) verifyRequest(r *http.Request, body []byte) (*simulator.Merchan
 	key := m.Keys[auth.SerialNo]
 	if key == nil {
 		return nil, signError("商户证书序列号有误", fmt.Sprintf(
-			"serial_no %s is not a certificate of merchant %s", auth.SerialNo, auth.MchID), diag)
+			"serial_no %s is not a certificate of merchant %s%s", auth.SerialNo, auth.MchID, s.serialHint(auth.SerialNo)), diag)
 	}
 	ts, err := strconv.ParseInt(auth.Timestamp, 10, 64)
 	if err != nil {
@@ -85,8 +87,11 @@ func (s *Server) verifyRequest(r *http.Request, body []byte) (*simulator.Merchan
 	skew := time.Now().Unix() - ts
 	diag["timestamp_skew_seconds"] = skew
 	if skew > int64(timestampWindow/time.Second) || -skew > int64(timestampWindow/time.Second) {
-		return nil, signError("Http头Authorization中的timestamp与发起请求的时间不得超过5分钟", fmt.Sprintf(
-			"timestamp %d is %d seconds from the simulator's clock; the window is ±300 s", ts, skew), diag)
+		issue := fmt.Sprintf("timestamp %d is %d seconds from the simulator's clock; the window is ±300 s", ts, skew)
+		if len(auth.Timestamp) == 13 {
+			issue += "; it looks like milliseconds: APIv3 timestamps are Unix seconds"
+		}
+		return nil, signError("Http头Authorization中的timestamp与发起请求的时间不得超过5分钟", issue, diag)
 	}
 	message := wxcrypto.RequestMessage(r.Method, r.RequestURI, auth.Timestamp, auth.NonceStr, body)
 	diag["signed_string"] = message
@@ -96,11 +101,29 @@ func (s *Server) verifyRequest(r *http.Request, body []byte) (*simulator.Merchan
 		return m, nil
 	}
 	issue := err.Error()
-	if hint := s.diagnoseSignature(r, body, auth, m); hint != "" {
+	// Only a signature that decodes but does not verify can have been made over something else.
+	if errors.Is(err, rsa.ErrVerification) {
+		hint := s.diagnoseSignature(r, body, auth, m)
 		issue += "; " + hint
 		diag["would_match"] = hint
 	}
 	return nil, signError("错误的签名，验签失败", issue, diag)
+}
+
+// serialHint names the usual mistakes behind an unknown serial_no.
+func (s *Server) serialHint(serial string) string {
+	switch {
+	case serial == s.Platform.CertSerial || serial == s.Platform.PublicKeyID:
+		return ": that is WeChat Pay's serial; serial_no names the merchant's own API certificate"
+	case serial != strings.ToUpper(serial):
+		return ": serials are upper-case hex (Java's BigInteger.toString(16) gives lower case)"
+	}
+	for _, other := range s.Merchants.All() {
+		if _, ok := other.Keys[serial]; ok {
+			return fmt.Sprintf(": it is a certificate of merchant %s", other.MchID)
+		}
+	}
+	return ""
 }
 
 // diagnoseSignature looks for what the client did sign, so the error can tell them: another

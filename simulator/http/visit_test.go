@@ -253,7 +253,9 @@ func TestVisitRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	use := func(extra any) map[string]any { return map[string]any{"businessType": "wxpayScoreUse", "extraData": extra} }
+	use := func(extra any) map[string]any {
+		return map[string]any{"businessType": "wxpayScoreUse", "extraData": extra}
+	}
 	signedWith := func(edit func(map[string]string), key string) map[string]any {
 		p := map[string]string{"mch_id": fixtures.DemoMchID, "package": fresh, "timestamp": strconv.FormatInt(time.Now().Unix(), 10),
 			"nonce_str": "zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2", "sign_type": "HMAC-SHA256"}
