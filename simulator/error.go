@@ -8,19 +8,20 @@ import (
 // WeChat Pay error codes, as the APIv3 documentation names them. The HTTP adapter maps each to
 // its status; the domain only decides which one applies.
 const (
-	CodeParamError        = "PARAM_ERROR"
-	CodeInvalidRequest    = "INVALID_REQUEST"
-	CodeSignError         = "SIGN_ERROR"
-	CodeNoAuth            = "NO_AUTH"
-	CodeOrderNotExist     = "ORDER_NOT_EXIST"
-	CodeInvalidOrderState = "INVALID_ORDER_STATE"
-	CodeOrderCanceled     = "ORDER_CANCELED"
-	CodeOrderDone         = "ORDER_DONE"
-	CodeNotFound          = "NOT_FOUND"
-	CodeVisitNotExist     = "VISIT_NOT_EXIST"
-	CodeMethodNotAllowed  = "METHOD_NOT_ALLOWED"
-	CodeFrequencyLimited  = "FREQUENCY_LIMITED"
-	CodeSystemError       = "SYSTEM_ERROR"
+	CodeParamError           = "PARAM_ERROR"
+	CodeInvalidRequest       = "INVALID_REQUEST"
+	CodeSignError            = "SIGN_ERROR"
+	CodeNoAuth               = "NO_AUTH"
+	CodeOrderNotExist        = "ORDER_NOT_EXIST"
+	CodeInvalidOrderState    = "INVALID_ORDER_STATE"
+	CodeOrderCanceled        = "ORDER_CANCELED"
+	CodeOrderDone            = "ORDER_DONE"
+	CodeNotFound             = "NOT_FOUND"
+	CodeVisitNotExist        = "VISIT_NOT_EXIST"
+	CodeNotificationNotExist = "NOTIFICATION_NOT_EXIST"
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodeFrequencyLimited     = "FREQUENCY_LIMITED"
+	CodeSystemError          = "SYSTEM_ERROR"
 )
 
 // Error is a rejection as WeChat Pay words it: a code, a message in WeChat's own language and a

@@ -38,6 +38,12 @@ type MerchantSettings struct {
 	// AcceptAPIv3KeySign accepts front-end signs made with the APIv3 key, as gopay makes them.
 	// WeChat rejects them ("商户签名校验失败").
 	AcceptAPIv3KeySign bool `json:"accept_apiv3_key_sign" yaml:"accept_apiv3_key_sign"`
+	// Deduction is how Pay Score's deductions of this merchant's completed orders go; an
+	// order may override it. Empty means immediate.
+	Deduction DeductionMode `json:"deduction,omitempty" yaml:"deduction"`
+	// NotifyPublicKeyMode signs notifications with the WeChat Pay public key instead of the
+	// platform certificate, as for a merchant that has switched to public-key mode.
+	NotifyPublicKeyMode bool `json:"notify_public_key_mode" yaml:"notify_public_key_mode"`
 }
 
 // HasAppID reports whether appid is bound to the merchant.

@@ -81,6 +81,10 @@ type OrderRecord struct {
 	CancelReason string          `json:"cancel_reason,omitempty"`
 	// QueryIDs are the query_ids issued for the order, each resolvable by the query API.
 	QueryIDs []string `json:"query_ids,omitempty"`
+	// Deduction overrides the merchant's deduction mode for this order.
+	Deduction DeductionMode `json:"deduction,omitempty"`
+	// Outbox holds the notifications a change caused, for the store to save with the order.
+	Outbox []*Notification `json:"-"`
 	// Warnings are what production would refuse and the simulator lets through on purpose,
 	// such as an http notify_url.
 	Warnings []string `json:"warnings,omitempty"`

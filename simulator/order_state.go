@@ -115,8 +115,20 @@ func (o *Order) Confirm(now time.Time) error {
 	if o.TimeRange.StartTime == OnAccept {
 		o.TimeRange.StartTime = FormatCompact(now)
 	}
-	return nil
+	return o.notify(EventUserConfirm, now)
 }
+
+// Expire ends a CREATED order that nobody confirmed for 30 days.
+func (o *Order) Expire(now time.Time) bool {
+	if o.State != StateCreated || now.Sub(o.Sim.CreatedAt) < OrderLifetime {
+		return false
+	}
+	o.State = StateExpired
+	return true
+}
+
+// OrderLifetime is how long a CREATED order waits for the user before it expires.
+const OrderLifetime = 30 * 24 * time.Hour
 
 // Cancel revokes the order. Repeating a successful cancel with the same reason succeeds again,
 // as production's idempotency promises.
@@ -146,8 +158,9 @@ func (o *Order) Cancel(r CancelRequest, rejectAfterComplete bool) error {
 	return nil
 }
 
-// Complete ends the service and fixes the amount the user owes.
-func (o *Order) Complete(r CompleteRequest, now time.Time) error {
+// Complete ends the service and fixes the amount the user owes; Pay Score then deducts it as
+// mode says.
+func (o *Order) Complete(r CompleteRequest, now time.Time, mode DeductionMode) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
@@ -188,9 +201,12 @@ func (o *Order) Complete(r CompleteRequest, now time.Time) error {
 	o.NeedCollection = o.TotalAmount > 0
 	o.StateDescription = MchComplete
 	o.Collection = &Collection{State: UserPaying, TotalAmount: o.TotalAmount, PayingAmount: o.TotalAmount}
-	if !o.NeedCollection {
+	switch {
+	case !o.NeedCollection:
 		// Nothing to collect: the order is settled at once.
 		o.State, o.Collection.State = StateDone, UserPaid
+	case mode == DeductImmediately:
+		return o.deduct(now)
 	}
 	return nil
 }
@@ -274,15 +290,19 @@ func (o *Order) Modify(r ModifyRequest) error {
 	return nil
 }
 
-// RequestPayment is the merchant asking Pay Score to deduct again (催收).
-func (o *Order) RequestPayment(r PayRequest) error {
+// RequestPayment is the merchant asking Pay Score to deduct again (催收); the deduction
+// succeeds unless the mode makes every deduction fail.
+func (o *Order) RequestPayment(r PayRequest, now time.Time, mode DeductionMode) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
 	if !o.awaitingPayment() {
 		return o.stateError("pay", "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)", CodeInvalidOrderState)
 	}
-	return nil
+	if mode == DeductFail {
+		return nil
+	}
+	return o.deduct(now)
 }
 
 // Sync settles the order as paid through the merchant's own channel.

@@ -10,16 +10,23 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"sync"
 	"time"
 )
 
 // Service is Pay Score as the merchant's back end sees it. It holds the rules; the store only
 // keeps what the rules decide.
 type Service struct {
-	Orders    OrderStore
-	Visits    VisitStore
-	Merchants *Merchants
-	Clock     Clock
+	Orders        OrderStore
+	Visits        VisitStore
+	Notifications NotificationStore
+	ClockStore    ClockStore
+	Merchants     *Merchants
+	Clock         *Clock
+	// Notifier, when set, is woken after changes that queue notifications.
+	Notifier Waker
+
+	clockMu sync.Mutex
 }
 
 // NoAuth is production's answer when a merchant uses an appid or service_id it is not bound to.
@@ -156,7 +163,18 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo string, st
 	if err != nil {
 		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, outOrderNo))
 	}
+	s.wake()
 	return o, nil
+}
+
+// control applies a step the control API takes for the user or the test, to an order named by
+// its merchant's mchid.
+func (s *Service) control(ctx context.Context, mchid, outOrderNo string, step func(*Order) error) (*Order, error) {
+	m := s.Merchants.Merchant(mchid)
+	if m == nil {
+		return nil, ParamError("mchid", mchid, "is not a merchant of this simulator").With("location", "path")
+	}
+	return s.update(ctx, m, outOrderNo, step)
 }
 
 // explainNotExist adds issue to a store's ORDER_NOT_EXIST; other errors pass unchanged.
@@ -177,7 +195,7 @@ func (s *Service) CancelOrder(ctx context.Context, m *Merchant, outOrderNo strin
 
 // CompleteOrder ends the service and fixes the amount.
 func (s *Service) CompleteOrder(ctx context.Context, m *Merchant, outOrderNo string, r CompleteRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Complete(r, s.Clock.Now()) })
+	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Complete(r, s.Clock.Now(), o.deductionMode(m)) })
 }
 
 // ModifyOrder lowers a completed order's amount.
@@ -187,7 +205,7 @@ func (s *Service) ModifyOrder(ctx context.Context, m *Merchant, outOrderNo strin
 
 // RequestPayment asks for the deduction to be tried again.
 func (s *Service) RequestPayment(ctx context.Context, m *Merchant, outOrderNo string, r PayRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.RequestPayment(r) })
+	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.RequestPayment(r, s.Clock.Now(), o.deductionMode(m)) })
 }
 
 // SyncOrder settles an order the merchant was paid for through its own channel.

@@ -28,7 +28,9 @@ type OrderStore interface {
 type OrderFilter struct {
 	MchID string
 	State OrderState
-	Limit int
+	// CreatedBefore keeps orders created before it.
+	CreatedBefore time.Time
+	Limit         int
 }
 
 // RequestRecord is one API request as the simulator received and answered it, kept so that a
@@ -64,13 +66,3 @@ type RequestFilter struct {
 	Limit  int
 }
 
-// Clock tells the simulator's time. It is an interface so that tests and the control API can
-// move it; request authentication always uses the real time, since clients sign with it.
-type Clock interface {
-	Now() time.Time
-}
-
-// SystemClock is the real time.
-type SystemClock struct{}
-
-func (SystemClock) Now() time.Time { return time.Now() }

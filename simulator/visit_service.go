@@ -149,7 +149,7 @@ func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, *Order, err
 }
 
 func (s *Service) updateVisit(ctx context.Context, id string, step func(*Visit, *Order) error) (*Visit, *Order, error) {
-	return s.Visits.UpdateVisit(ctx, id, func(v *Visit, o *Order) error {
+	v, o, err := s.Visits.UpdateVisit(ctx, id, func(v *Visit, o *Order) error {
 		if err := step(v, o); err != nil {
 			return err
 		}
@@ -157,6 +157,10 @@ func (s *Service) updateVisit(ctx context.Context, id string, step func(*Visit, 
 		v.UpdatedAt, o.Sim.UpdatedAt = now, now
 		return nil
 	})
+	if err == nil {
+		s.wake()
+	}
+	return v, o, err
 }
 
 // ConfirmVisit is the user confirming the order.

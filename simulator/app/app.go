@@ -58,8 +58,17 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock := &simulator.Clock{}
+	offset, err := db.ClockOffset(ctx)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	clock.SetOffset(offset)
 	s := simhttp.NewServer()
-	s.Service = &simulator.Service{Orders: db, Visits: db, Merchants: merchants, Clock: simulator.SystemClock{}}
+	s.Service = &simulator.Service{
+		Orders: db, Visits: db, Notifications: db, ClockStore: db,
+		Merchants: merchants, Clock: clock,
+	}
 	s.Requests = db
 	s.Merchants = merchants
 	s.Platform = platform

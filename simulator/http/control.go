@@ -21,6 +21,7 @@ func (s *Server) registerControlRoutes() {
 	g.GET("/orders/:mchid/:out_order_no", s.handleGetOrder)
 	g.GET("/requests", s.handleListRequests)
 	s.registerVisitRoutes(g)
+	s.registerTestControls(g)
 }
 
 // merchantView is a merchant as the control API shows it: no keys.

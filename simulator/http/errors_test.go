@@ -362,7 +362,8 @@ func errConfirmable(no string, edit func(b map[string]any)) map[string]any {
 }
 
 // errConfirm creates an order from body and has the user confirm it through the control API
-// (POST /sim/v1/visits, then .../confirm), leaving it DOING/USER_CONFIRM.
+// (POST /sim/v1/visits, then .../confirm), leaving it DOING/USER_CONFIRM. Its deductions are
+// held (mode fail), so that a completed order waits in USER_PAYING.
 func errConfirm(t testing.TB, c *client.Client, body map[string]any) {
 	t.Helper()
 	var created struct {
@@ -390,6 +391,7 @@ func errConfirm(t testing.TB, c *client.Client, body map[string]any) {
 	if err := resp.Decode(&confirmed); err != nil || confirmed.Order.State != "DOING" || confirmed.Order.StateDescription != "USER_CONFIRM" {
 		t.Fatalf("setup confirm: order not DOING/USER_CONFIRM: %s (%v)", resp.Body, err)
 	}
+	errMustOK(t, c, errPost("/sim/v1/orders/"+c.MchID+"/"+body["out_order_no"].(string)+"/deduction", map[string]any{"mode": "fail"}))
 }
 
 // errDeposit makes a create body a 先免 (deposit) order of 99 yuan.

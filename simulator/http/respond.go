@@ -29,19 +29,20 @@ const (
 
 // statuses maps WeChat's codes to the HTTP statuses production answers them with.
 var statuses = map[string]int{
-	simulator.CodeParamError:        http.StatusBadRequest,
-	simulator.CodeInvalidRequest:    http.StatusBadRequest,
-	simulator.CodeInvalidOrderState: http.StatusBadRequest,
-	simulator.CodeOrderCanceled:     http.StatusBadRequest,
-	simulator.CodeOrderDone:         http.StatusBadRequest,
-	simulator.CodeSignError:         http.StatusUnauthorized,
-	simulator.CodeNoAuth:            http.StatusForbidden,
-	simulator.CodeOrderNotExist:     http.StatusNotFound,
-	simulator.CodeNotFound:          http.StatusNotFound,
-	simulator.CodeVisitNotExist:     http.StatusNotFound,
-	simulator.CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
-	simulator.CodeFrequencyLimited:  http.StatusTooManyRequests,
-	simulator.CodeSystemError:       http.StatusInternalServerError,
+	simulator.CodeParamError:           http.StatusBadRequest,
+	simulator.CodeInvalidRequest:       http.StatusBadRequest,
+	simulator.CodeInvalidOrderState:    http.StatusBadRequest,
+	simulator.CodeOrderCanceled:        http.StatusBadRequest,
+	simulator.CodeOrderDone:            http.StatusBadRequest,
+	simulator.CodeSignError:            http.StatusUnauthorized,
+	simulator.CodeNoAuth:               http.StatusForbidden,
+	simulator.CodeOrderNotExist:        http.StatusNotFound,
+	simulator.CodeNotFound:             http.StatusNotFound,
+	simulator.CodeVisitNotExist:        http.StatusNotFound,
+	simulator.CodeNotificationNotExist: http.StatusNotFound,
+	simulator.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	simulator.CodeFrequencyLimited:     http.StatusTooManyRequests,
+	simulator.CodeSystemError:          http.StatusInternalServerError,
 }
 
 // errorBody is WeChat's error shape.

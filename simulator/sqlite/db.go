@@ -76,6 +76,33 @@ var migrations = []string{
 	CREATE INDEX visits_order_rowid ON visits (order_rowid);
 	CREATE INDEX visits_mchid_created_at ON visits (mchid, created_at);
 	CREATE INDEX visits_created_at ON visits (created_at);`,
+
+	`CREATE TABLE notifications (
+		id              TEXT    PRIMARY KEY,
+		mchid           TEXT    NOT NULL,
+		event_type      TEXT    NOT NULL,
+		out_order_no    TEXT    NOT NULL,
+		state           TEXT    NOT NULL,
+		next_attempt_at INTEGER NOT NULL,
+		created_at      INTEGER NOT NULL,
+		data            TEXT    NOT NULL
+	);
+	-- The worker asks for due notifications with this very condition.
+	CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE state = 'PENDING';
+	CREATE INDEX notifications_created_at ON notifications (created_at);
+	CREATE INDEX notifications_mchid_created_at ON notifications (mchid, created_at);
+
+	CREATE TABLE delivery_attempts (
+		id              INTEGER PRIMARY KEY,
+		notification_id TEXT    NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+		data            TEXT    NOT NULL
+	);
+	CREATE INDEX delivery_attempts_notification_id ON delivery_attempts (notification_id, id);
+
+	CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);`,
 }
 
 // DB is a SQLite database holding orders, visits and requests. It implements

@@ -125,6 +125,9 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 		return nil, false, err
 	}
 	if n == 1 {
+		if err := insertOutbox(ctx, tx, o); err != nil {
+			return nil, false, err
+		}
 		return o, true, tx.Commit()
 	}
 	stored, err := loadOrder(ctx, tx, "out_order_no", o.OutOrderNo, selectByOutOrderNo, o.MchID, o.OutOrderNo)
@@ -207,6 +210,9 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 	if err != nil {
 		return err
 	}
+	if err := insertOutbox(ctx, tx, o); err != nil {
+		return err
+	}
 	// Query IDs are only ever added, so the ones saved before are skipped.
 	for _, q := range o.Sim.QueryIDs {
 		_, err := tx.ExecContext(ctx, `
@@ -234,6 +240,10 @@ func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simula
 	if f.State != "" {
 		where = append(where, "state = ?")
 		args = append(args, string(f.State))
+	}
+	if !f.CreatedBefore.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, unixNano(f.CreatedBefore))
 	}
 	query := "SELECT data FROM orders"
 	if len(where) > 0 {

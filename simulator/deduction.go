@@ -1,0 +1,76 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DeductionMode says how Pay Score's deduction of a completed order goes. Production deducts
+// by itself after complete and retries until it succeeds; a test chooses the outcome.
+type DeductionMode string
+
+const (
+	// DeductImmediately: the user pays as soon as the order is completed (the default).
+	DeductImmediately DeductionMode = "immediate"
+	// DeductFail: every deduction fails; the order waits in USER_PAYING until the user pays
+	// (control API), the mode changes, or the merchant syncs.
+	DeductFail DeductionMode = "fail"
+	// DeductOnPay: the deduction fails until the merchant asks again with /pay.
+	DeductOnPay DeductionMode = "on_pay"
+)
+
+// ParseDeductionMode checks a mode given by a client; "" is the default.
+func ParseDeductionMode(s string) (DeductionMode, error) {
+	switch m := DeductionMode(s); m {
+	case "":
+		return DeductImmediately, nil
+	case DeductImmediately, DeductFail, DeductOnPay:
+		return m, nil
+	}
+	return "", ParamError("mode", s, fmt.Sprintf("must be one of %s, %s, %s", DeductImmediately, DeductFail, DeductOnPay))
+}
+
+// deductionMode is the order's own mode, else the merchant's.
+func (o *Order) deductionMode(m *Merchant) DeductionMode {
+	switch {
+	case o.Sim.Deduction != "":
+		return o.Sim.Deduction
+	case m.Settings.Deduction != "":
+		return m.Settings.Deduction
+	}
+	return DeductImmediately
+}
+
+// deduct is a successful deduction through Pay Score: the order is paid and the merchant told.
+func (o *Order) deduct(now time.Time) error {
+	o.settle(PaidTypeNewton, FormatCompact(now), newTransactionID(now))
+	return o.notify(EventUserPaid, now)
+}
+
+// UserPays is the user paying an order awaiting payment, as after a failed deduction the user
+// may in the WeChat cashier.
+func (o *Order) UserPays(now time.Time) error {
+	if !o.awaitingPayment() {
+		return o.stateError("pay", "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)", CodeInvalidOrderState)
+	}
+	return o.deduct(now)
+}
+
+// newTransactionID makes a transaction_id shaped like WeChat Pay's: 28 digits starting 4200.
+func newTransactionID(now time.Time) string {
+	return "42000" + randomDigits(5) + now.In(ChinaTime).Format(compactDay) + randomDigits(10)
+}
+
+// SetDeduction sets how the deductions of one order go, from now on.
+func (s *Service) SetDeduction(ctx context.Context, mchid, outOrderNo string, mode DeductionMode) (*Order, error) {
+	return s.control(ctx, mchid, outOrderNo, func(o *Order) error {
+		o.Sim.Deduction = mode
+		return nil
+	})
+}
+
+// UserPays is the user paying an order awaiting payment by themselves.
+func (s *Service) UserPays(ctx context.Context, mchid, outOrderNo string) (*Order, error) {
+	return s.control(ctx, mchid, outOrderNo, func(o *Order) error { return o.UserPays(s.Clock.Now()) })
+}

@@ -1,0 +1,182 @@
+package simulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventType is a notification's event_type.
+type EventType string
+
+const (
+	EventUserConfirm      EventType = "PAYSCORE.USER_CONFIRM"
+	EventUserPaid         EventType = "PAYSCORE.USER_PAID"
+	EventUserOpenService  EventType = "PAYSCORE.USER_OPEN_SERVICE"
+	EventUserCloseService EventType = "PAYSCORE.USER_CLOSE_SERVICE"
+)
+
+// summaries are the notifications' summary texts, as the documentation's examples give them.
+var summaries = map[EventType]string{
+	EventUserConfirm:      "确认订单",
+	EventUserPaid:         "支付成功",
+	EventUserOpenService:  "授权成功",
+	EventUserCloseService: "解除授权成功",
+}
+
+// NotificationState is where a notification is in its delivery.
+type NotificationState string
+
+const (
+	NotificationPending   NotificationState = "PENDING"   // waiting for its next attempt
+	NotificationDelivered NotificationState = "DELIVERED" // the merchant answered 200 or 204
+	NotificationFailed    NotificationState = "FAILED"    // every attempt of the schedule failed
+)
+
+// Notification is a callback WeChat owes a merchant. It is created in the same transaction as
+// the state change that causes it, so none is lost and none is sent for a change that did not
+// happen.
+type Notification struct {
+	ID         string    `json:"id"`
+	MchID      string    `json:"mchid"`
+	EventType  EventType `json:"event_type"`
+	Summary    string    `json:"summary"`
+	NotifyURL  string    `json:"notify_url"`
+	OutOrderNo string    `json:"out_order_no,omitempty"`
+	// AuthorizationCode and OpenID name the permission of an open or close service event.
+	AuthorizationCode string `json:"authorization_code,omitempty"`
+	OpenID            string `json:"openid,omitempty"`
+	// Resource is the plaintext the merchant finds after decrypting resource.ciphertext.
+	Resource json.RawMessage `json:"resource"`
+	// Body is the envelope as sent, fixed at the first attempt so that retries repeat it.
+	Body          json.RawMessage   `json:"body,omitempty"`
+	CreatedAt     time.Time         `json:"create_time"`
+	State         NotificationState `json:"state"`
+	Attempts      int               `json:"attempts"`
+	NextAttemptAt time.Time         `json:"next_attempt_at"`
+}
+
+// DeliveryAttempt is one try at delivering a notification.
+type DeliveryAttempt struct {
+	ID             int64         `json:"id"`
+	NotificationID string        `json:"notification_id"`
+	Time           time.Time     `json:"time"`
+	Status         int           `json:"status,omitempty"`
+	Error          string        `json:"error,omitempty"`
+	ResponseBody   string        `json:"response_body,omitempty"`
+	Latency        time.Duration `json:"latency_ns"`
+	Success        bool          `json:"success"`
+	// Lab names the fault a notification lab delivery carried on purpose; empty for a
+	// regular attempt.
+	Lab string `json:"lab,omitempty"`
+}
+
+// newNotification makes a pending notification whose resource is payload, due now.
+func newNotification(mchid string, event EventType, notifyURL string, payload any, now time.Time) (*Notification, error) {
+	resource, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("notification %s: encode resource: %w", event, err)
+	}
+	return &Notification{
+		ID: uuid.NewString(), MchID: mchid, EventType: event, Summary: summaries[event],
+		NotifyURL: notifyURL, Resource: resource, CreatedAt: now,
+		State: NotificationPending, NextAttemptAt: now,
+	}, nil
+}
+
+// notify queues a notification of the order's current state; the store saves it with the order.
+func (o *Order) notify(event EventType, now time.Time) error {
+	n, err := newNotification(o.MchID, event, o.NotifyURL, o, now)
+	if err != nil {
+		return err
+	}
+	n.OutOrderNo = o.OutOrderNo
+	o.Sim.Outbox = append(o.Sim.Outbox, n)
+	return nil
+}
+
+// RetrySchedule is the wait before each retry of a notification that was not acknowledged.
+type RetrySchedule []time.Duration
+
+// Retry schedules. The official Pay Score notification pages give PayScoreSchedule; the older
+// APIv3 documentation gives APIv3Schedule (24h4m in all).
+var (
+	PayScoreSchedule = RetrySchedule{15 * time.Second, 15 * time.Second, 30 * time.Second, 3 * time.Minute,
+		30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 60 * time.Minute}
+	APIv3Schedule = RetrySchedule{15 * time.Second, 15 * time.Second, 30 * time.Second, 3 * time.Minute,
+		10 * time.Minute, 20 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 60 * time.Minute,
+		3 * time.Hour, 3 * time.Hour, 3 * time.Hour, 6 * time.Hour, 6 * time.Hour}
+	// FastSchedule keeps the official schedule's shape at a hundredth of its length, for tests.
+	FastSchedule = RetrySchedule{150 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond, 1800 * time.Millisecond,
+		18 * time.Second, 18 * time.Second, 18 * time.Second, 18 * time.Second, 36 * time.Second}
+)
+
+// ParseRetrySchedule reads a schedule by name (payscore, apiv3, fast) or as a comma-separated
+// list of durations ("1s,5s,30s").
+func ParseRetrySchedule(s string) (RetrySchedule, error) {
+	switch s {
+	case "", "payscore":
+		return PayScoreSchedule, nil
+	case "apiv3":
+		return APIv3Schedule, nil
+	case "fast":
+		return FastSchedule, nil
+	}
+	var sched RetrySchedule
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("retry schedule %q: %q is not a duration (want payscore, apiv3, fast or a list like 1s,5s,30s)", s, part)
+		}
+		sched = append(sched, d)
+	}
+	return sched, nil
+}
+
+// Attempted records an attempt's outcome on n and schedules the next one: a success ends the
+// delivery, a failure waits for the schedule's next step, and one failure after the last step
+// gives up.
+func (n *Notification) Attempted(success bool, at time.Time, schedule RetrySchedule) {
+	n.Attempts++
+	switch {
+	case success:
+		n.State = NotificationDelivered
+	case n.Attempts > len(schedule):
+		n.State = NotificationFailed
+	default:
+		n.State = NotificationPending
+		n.NextAttemptAt = at.Add(schedule[n.Attempts-1])
+	}
+}
+
+// NotificationStore keeps notifications and their delivery attempts. Notifications are created
+// by the order and permission stores, inside the transaction of the change that causes them.
+type NotificationStore interface {
+	// DueNotifications returns pending notifications whose next attempt is at or before now,
+	// oldest first.
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]*Notification, error)
+	// NextNotificationDue returns when the earliest pending notification is due.
+	NextNotificationDue(ctx context.Context) (t time.Time, ok bool, err error)
+	// SaveAttempt saves n as the attempt left it, and a.
+	SaveAttempt(ctx context.Context, n *Notification, a *DeliveryAttempt) error
+	// FindNotification returns a notification, or NOTIFICATION_NOT_EXIST.
+	FindNotification(ctx context.Context, id string) (*Notification, error)
+	// ListNotifications returns notifications newest first.
+	ListNotifications(ctx context.Context, f NotificationFilter) ([]*Notification, error)
+	// ListAttempts returns a notification's attempts in order.
+	ListAttempts(ctx context.Context, notificationID string) ([]*DeliveryAttempt, error)
+	// ResendNotification makes the notification pending again and due at now.
+	ResendNotification(ctx context.Context, id string, now time.Time) (*Notification, error)
+}
+
+// NotificationFilter narrows ListNotifications. Zero fields match everything; Limit 0 means 100.
+type NotificationFilter struct {
+	MchID      string
+	OutOrderNo string
+	EventType  EventType
+	Limit      int
+}

@@ -1,0 +1,263 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+)
+
+var (
+	_ simulator.NotificationStore = (*DB)(nil)
+	_ simulator.ClockStore        = (*DB)(nil)
+)
+
+// insertOutbox saves the notifications a change of o queued, in the change's transaction, and
+// empties the outbox so that a later save does not queue them again.
+func insertOutbox(ctx context.Context, tx *sql.Tx, o *simulator.Order) error {
+	for _, n := range o.Sim.Outbox {
+		if err := insertNotification(ctx, tx, n); err != nil {
+			return err
+		}
+	}
+	o.Sim.Outbox = nil
+	return nil
+}
+
+func insertNotification(ctx context.Context, tx *sql.Tx, n *simulator.Notification) error {
+	data, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encode notification %s: %w", n.ID, err)
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO notifications (id, mchid, event_type, out_order_no, state, next_attempt_at, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		n.ID, n.MchID, string(n.EventType), n.OutOrderNo, string(n.State), unixNano(n.NextAttemptAt), unixNano(n.CreatedAt), string(data))
+	if err != nil {
+		return fmt.Errorf("insert notification %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+func notificationNotExist(id string) *simulator.Error {
+	return simulator.Errorf(simulator.CodeNotificationNotExist, "通知不存在").With("notification_id", id)
+}
+
+func scanNotifications(rows *sql.Rows) ([]*simulator.Notification, error) {
+	defer rows.Close()
+	var out []*simulator.Notification
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		var n simulator.Notification
+		if err := json.Unmarshal([]byte(data), &n); err != nil {
+			return nil, err
+		}
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// DueNotifications returns pending notifications due at or before now, oldest first.
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*simulator.Notification, error) {
+	rows, err := d.db.QueryContext(ctx, `
+		SELECT data FROM notifications WHERE state = 'PENDING' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, created_at LIMIT ?`, unixNano(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due notifications: %w", err)
+	}
+	ns, err := scanNotifications(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due notifications: %w", err)
+	}
+	return ns, nil
+}
+
+// NextNotificationDue returns when the earliest pending notification is due.
+func (d *DB) NextNotificationDue(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := d.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'PENDING'`).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: next notification: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, next.Int64), true, nil
+}
+
+// SaveAttempt saves n as the attempt left it, and the attempt, together.
+func (d *DB) SaveAttempt(ctx context.Context, n *simulator.Notification, a *simulator.DeliveryAttempt) error {
+	if err := d.saveAttempt(ctx, n, a); err != nil {
+		return fmt.Errorf("sqlite: save attempt of notification %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+func (d *DB) saveAttempt(ctx context.Context, n *simulator.Notification, a *simulator.DeliveryAttempt) error {
+	data, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET state = ?, next_attempt_at = ?, data = ? WHERE id = ?`,
+		string(n.State), unixNano(n.NextAttemptAt), string(data), n.ID)
+	if err != nil {
+		return err
+	}
+	if rows, err := res.RowsAffected(); err != nil || rows != 1 {
+		return fmt.Errorf("no notification %s (%v)", n.ID, err)
+	}
+	a.NotificationID = n.ID
+	adata, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	res, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (notification_id, data) VALUES (?, ?)`, n.ID, string(adata))
+	if err != nil {
+		return err
+	}
+	if a.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FindNotification returns a notification, or NOTIFICATION_NOT_EXIST.
+func (d *DB) FindNotification(ctx context.Context, id string) (*simulator.Notification, error) {
+	var data string
+	err := d.db.QueryRowContext(ctx, `SELECT data FROM notifications WHERE id = ?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notificationNotExist(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find notification %s: %w", id, err)
+	}
+	var n simulator.Notification
+	if err := json.Unmarshal([]byte(data), &n); err != nil {
+		return nil, fmt.Errorf("sqlite: decode notification %s: %w", id, err)
+	}
+	return &n, nil
+}
+
+// ListNotifications returns notifications newest first.
+func (d *DB) ListNotifications(ctx context.Context, f simulator.NotificationFilter) ([]*simulator.Notification, error) {
+	var where []string
+	var args []any
+	for col, v := range map[string]string{"mchid": f.MchID, "out_order_no": f.OutOrderNo, "event_type": string(f.EventType)} {
+		if v != "" {
+			where = append(where, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	query := "SELECT data FROM notifications"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+	rows, err := d.db.QueryContext(ctx, query, append(args, limit(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list notifications: %w", err)
+	}
+	ns, err := scanNotifications(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list notifications: %w", err)
+	}
+	return ns, nil
+}
+
+// ListAttempts returns a notification's attempts in order.
+func (d *DB) ListAttempts(ctx context.Context, notificationID string) ([]*simulator.DeliveryAttempt, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, data FROM delivery_attempts WHERE notification_id = ? ORDER BY id`, notificationID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []*simulator.DeliveryAttempt
+	for rows.Next() {
+		var id int64
+		var data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, fmt.Errorf("sqlite: list attempts: %w", err)
+		}
+		var a simulator.DeliveryAttempt
+		if err := json.Unmarshal([]byte(data), &a); err != nil {
+			return nil, fmt.Errorf("sqlite: list attempts: %w", err)
+		}
+		a.ID = id
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// ResendNotification makes the notification pending again and due at now.
+func (d *DB) ResendNotification(ctx context.Context, id string, now time.Time) (*simulator.Notification, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var data string
+	err = tx.QueryRowContext(ctx, `SELECT data FROM notifications WHERE id = ?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notificationNotExist(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+	}
+	var n simulator.Notification
+	if err := json.Unmarshal([]byte(data), &n); err != nil {
+		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+	}
+	n.State, n.NextAttemptAt = simulator.NotificationPending, now
+	b, err := json.Marshal(&n)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE notifications SET state = ?, next_attempt_at = ?, data = ? WHERE id = ?`,
+		string(n.State), unixNano(n.NextAttemptAt), string(b), id); err != nil {
+		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+	}
+	return &n, tx.Commit()
+}
+
+const clockOffsetKey = "clock_offset_ns"
+
+// ClockOffset returns the saved clock offset, zero when none was saved.
+func (d *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
+	var v string
+	err := d.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, clockOffsetKey).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: clock offset: %w", err)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: clock offset %q: %w", v, err)
+	}
+	return time.Duration(n), nil
+}
+
+// SaveClockOffset saves the clock offset.
+func (d *DB) SaveClockOffset(ctx context.Context, offset time.Duration) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, clockOffsetKey, strconv.FormatInt(int64(offset), 10))
+	if err != nil {
+		return fmt.Errorf("sqlite: save clock offset: %w", err)
+	}
+	return nil
+}
