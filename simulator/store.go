@@ -65,4 +65,3 @@ type RequestFilter struct {
 	Failed bool
 	Limit  int
 }
-
