@@ -3,6 +3,7 @@ module github.com/payscore-sim/payscore-sim
 go 1.26
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/go-pay/gopay v1.5.123
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/wechatpay-apiv3/wechatpay-go v0.2.21
@@ -10,7 +11,6 @@ require (
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-pay/crypto v0.0.3 // indirect
 	github.com/go-pay/errgroup v0.0.3 // indirect

@@ -41,6 +41,7 @@ func NewServer() *Server {
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.registerAPIRoutes()
 	s.registerControlRoutes()
+	s.registerPageRoutes()
 	return s
 }
 

@@ -1,0 +1,260 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+	"github.com/payscore-sim/payscore-sim/web"
+)
+
+// pageCSP allows the pages nothing but their own stylesheet and forms: they need no script,
+// and a merchant's text that escaped html/template still could not run.
+const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
+
+// openParams are the parameters of GET /sim/open, in the order the error page lists them.
+var openParams = []string{"businessType", "extraData", "queryString", "appId", "path"}
+
+// registerPageRoutes serves the user's side as pages: the Pay Score mini-program at a visit's
+// page_url, its buttons as forms that take the same Service actions as the control API, and
+// /sim/open, which opens a visit from a link as wx.openBusinessView would.
+func (s *Server) registerPageRoutes() {
+	s.echo.StaticFS("/static", web.Static)
+	s.echo.GET("/sim/open", s.handleOpenPage)
+	s.echo.GET("/sim/visits/:id", s.handleVisitPage)
+	s.echo.POST("/sim/visits/:id/confirm", s.pageAction((*simulator.Service).ConfirmVisit))
+	s.echo.POST("/sim/visits/:id/return", s.pageAction((*simulator.Service).ReturnVisit))
+	s.echo.POST("/sim/visits/:id/back", s.pageAction((*simulator.Service).BackVisit))
+}
+
+// pageData is what visit.html and error.html render. The layout uses Title, BackAction,
+// Warnings and Visit; the rest belongs to one page.
+type pageData struct {
+	Title string
+	// BackAction is where the top-left back icon posts; empty once the user has left.
+	BackAction string
+	Warnings   []string
+	Visit      *simulator.Visit
+	Order      *simulator.Order
+
+	// Kind is the visit's page: confirm, confirmed, detail or result.
+	Kind                        string
+	ConfirmAction, ReturnAction string
+	// AppShow and H5Callback are what the merchant receives, as indented JSON.
+	AppShow, H5Callback string
+	// H5 is set when the visit came from an H5 page, whose callback is then shown first.
+	H5 bool
+	// QueryTarget is the query API call that finds the order after the visit.
+	QueryTarget string
+
+	Err *errorPage
+}
+
+// errorPage is a rejection as the error page shows it.
+type errorPage struct {
+	Status        int
+	Code, Message string
+	Detail        []keyValue
+	// Request is what /sim/open was given, so the user sees what was rejected.
+	Request  []keyValue
+	VisitURL string
+}
+
+type keyValue struct{ Key, Value string }
+
+func visitPath(id string) string { return "/sim/visits/" + url.PathEscape(id) }
+
+func (s *Server) handleVisitPage(c echo.Context) error {
+	v, o, err := s.Service.FindVisit(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return s.renderError(c, err, nil, nil)
+	}
+	return s.render(c, http.StatusOK, "visit.html", visitPage(v, o))
+}
+
+// visitPage chooses what the Pay Score mini-program shows for the visit's state.
+func visitPage(v *simulator.Visit, o *simulator.Order) *pageData {
+	base := visitPath(v.ID)
+	p := &pageData{
+		BackAction: base + "/back", Warnings: v.Warnings, Visit: v, Order: o,
+		ConfirmAction: base + "/confirm", ReturnAction: base + "/return",
+	}
+	switch {
+	case v.Ended():
+		p.Kind, p.Title, p.BackAction = "result", "已返回商户 Back at the merchant", ""
+		p.AppShow, p.H5Callback = indentJSON(v.AppShow()), indentJSON(v.H5Callback())
+		p.H5 = v.Form == simulator.FormQueryString
+		q := url.Values{"service_id": {o.ServiceID}, "appid": {o.AppID}}
+		if v.QueryID != "" {
+			q.Set("query_id", v.QueryID)
+		} else {
+			q.Set("out_order_no", o.OutOrderNo)
+		}
+		p.QueryTarget = "/v3/payscore/serviceorder?" + q.Encode()
+	case v.BusinessType == simulator.BusinessUse && !v.Confirmed:
+		p.Kind, p.Title = "confirm", "确认订单 Confirm the order"
+	case v.BusinessType == simulator.BusinessUse:
+		p.Kind, p.Title = "confirmed", "确认成功 Confirmed"
+	default:
+		p.Kind, p.Title = "detail", "订单详情 Order detail"
+	}
+	return p
+}
+
+// pageAction serves a button of the page: it takes the step, then shows the page again
+// (303, so that reloading the page does not repeat the step).
+func (s *Server) pageAction(step visitStep) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, id := c.Request().Context(), c.Param("id")
+		if _, _, err := step(s.Service, ctx, id); err != nil {
+			// The visit, when there is one, gives the error page its link back and warnings.
+			v, _, _ := s.Service.FindVisit(ctx, id)
+			return s.renderError(c, err, v, nil)
+		}
+		return c.Redirect(http.StatusSeeOther, visitPath(id))
+	}
+}
+
+// handleOpenPage opens a visit from a link: the arguments of wx.openBusinessView
+// (businessType, extraData as URL-encoded JSON), of H5's wx.invoke (queryString) or of
+// wx.navigateToMiniProgram (appId, path, extraData). A rejection shows its diagnostic.
+func (s *Server) handleOpenPage(c echo.Context) error {
+	req, given, err := openRequest(c.Request().URL.RawQuery)
+	if err == nil {
+		var v *simulator.Visit
+		if v, err = s.Service.OpenVisit(c.Request().Context(), req); err == nil {
+			return c.Redirect(http.StatusSeeOther, visitPath(v.ID))
+		}
+	}
+	return s.renderError(c, err, nil, given)
+}
+
+// openRequest reads /sim/open's query strictly, and returns what it was given for the error
+// page.
+func openRequest(rawQuery string) (simulator.OpenVisitRequest, []keyValue, error) {
+	var req simulator.OpenVisitRequest
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return req, []keyValue{{"query", rawQuery}}, simulator.Errorf(simulator.CodeParamError, "查询参数格式错误").
+			With("location", "query").With("issue", err.Error())
+	}
+	var given []keyValue
+	for _, n := range openParams {
+		for _, v := range values[n] {
+			given = append(given, keyValue{n, v})
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(values)) {
+		switch {
+		case !slices.Contains(openParams, n):
+			return req, given, simulator.ParamError(n, values[n][0],
+				"is not a parameter of /sim/open, which takes businessType, extraData (a URL-encoded JSON object), queryString (the H5 form), and appId with path (navigateToMiniProgram)").
+				With("location", "query")
+		case len(values[n]) > 1:
+			return req, given, simulator.ParamError(n, values[n], "must be given once").With("location", "query")
+		}
+	}
+	req.BusinessType = simulator.BusinessType(values.Get("businessType"))
+	req.AppID, req.Path = values.Get("appId"), values.Get("path")
+	if values.Has("queryString") {
+		qs := values.Get("queryString")
+		req.QueryString = &qs
+	}
+	if values.Has("extraData") {
+		if req.ExtraData, err = extraDataParam(values.Get("extraData")); err != nil {
+			return req, given, err
+		}
+	}
+	return req, given, nil
+}
+
+// extraDataParam decodes extraData given as URL-encoded JSON, and says exactly how it is
+// malformed when it is.
+func extraDataParam(raw string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	err := json.Unmarshal([]byte(raw), &m)
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var issue string
+	switch {
+	case strings.TrimSpace(raw) == "":
+		issue = `is empty: pass a URL-encoded JSON object, such as {"package":"..."}`
+	case errors.As(err, &syntax):
+		issue = fmt.Sprintf("is not valid JSON: %v (at byte %d); pass a URL-encoded JSON object, such as {\"package\":\"...\"}", syntax, syntax.Offset)
+	case errors.As(err, &typ):
+		issue = fmt.Sprintf("must be a JSON object, not a JSON %s", typ.Value)
+	case err != nil:
+		issue = "is not valid JSON: " + err.Error()
+	case m == nil:
+		issue = "must be a JSON object, not null"
+	default:
+		return m, nil
+	}
+	return nil, simulator.ParamError("extraData", raw, issue).With("location", "query")
+}
+
+// renderError shows a rejection as a page with WeChat's status, code and message, and every
+// detail the simulator adds. Errors that are not the client's fault are logged and are the only
+// ones shown as SYSTEM_ERROR.
+func (s *Server) renderError(c echo.Context, err error, v *simulator.Visit, given []keyValue) error {
+	var e *simulator.Error
+	if !errors.As(err, &e) {
+		s.Logger.Error("page failed", "method", c.Request().Method, "target", c.Request().RequestURI, "err", err)
+		e = simulator.Errorf(simulator.CodeSystemError, "系统错误").With("issue", err.Error())
+	}
+	status, ok := statuses[e.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	ep := &errorPage{Status: status, Code: e.Code, Message: e.Message, Request: given}
+	for _, k := range slices.Sorted(maps.Keys(e.Detail)) {
+		ep.Detail = append(ep.Detail, keyValue{k, detailText(e.Detail[k])})
+	}
+	p := &pageData{Title: "出错了 Rejected", Err: ep}
+	if v != nil {
+		p.Visit, p.Warnings, ep.VisitURL = v, v.Warnings, visitPath(v.ID)
+	}
+	return s.render(c, status, "error.html", p)
+}
+
+// detailText shows a detail value: a string as it is, anything else as JSON.
+func detailText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return strings.TrimSpace(indentJSON(v))
+}
+
+// indentJSON is v as indented JSON, with <, > and & as they are (the template escapes them).
+func indentJSON(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// render writes a page. The pages change with every action, so none is cached.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := web.Templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.HTMLBlob(status, buf.Bytes())
+}
