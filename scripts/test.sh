@@ -9,7 +9,19 @@ export PATH="$(go env GOPATH)/bin:$PATH"
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# apt_install PACKAGE... installs Debian packages, as root or through sudo.
+apt_install() {
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
 step "tools"
+# The page, dashboard and H5 shim tests drive Debian's chromium; the shim tests run on node.
+command -v chromium >/dev/null || apt_install chromium
+command -v node >/dev/null || apt_install nodejs
+export PAYSCORE_SIM_REQUIRE_BROWSER=1
 if ! command -v staticcheck >/dev/null || ! staticcheck -version | grep -q "${STATICCHECK_VERSION#v}"; then
 	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
