@@ -20,6 +20,7 @@ type Service struct {
 	Orders        OrderStore
 	Visits        VisitStore
 	Notifications NotificationStore
+	Permissions   PermissionStore
 	ClockStore    ClockStore
 	Merchants     *Merchants
 	Clock         *Clock
@@ -60,9 +61,9 @@ func (s *Service) CreateOrder(ctx context.Context, m *Merchant, r CreateOrderReq
 	}
 	confirm := r.NeedUserConfirm == nil || *r.NeedUserConfirm
 	if !confirm {
-		return nil, Errorf(CodeInvalidRequest, "用户未授权该服务").
-			With("field", "openid").With("value", r.OpenID).
-			With("issue", fmt.Sprintf("openid %s has not authorized service %s, so an order with need_user_confirm false cannot be created for it", r.OpenID, r.ServiceID))
+		if err := s.checkAuthorized(ctx, m, r.ServiceID, r.AppID, r.OpenID); err != nil {
+			return nil, err
+		}
 	}
 	params, err := json.Marshal(r)
 	if err != nil {
@@ -85,6 +86,9 @@ func (s *Service) CreateOrder(ctx context.Context, m *Merchant, r CreateOrderReq
 		},
 	}
 	o.TotalAmount = sumAmounts(o.PostPayments, o.PostDiscounts)
+	if !confirm {
+		o.startAuthorized(now)
+	}
 	if warning != "" {
 		o.Sim.Warnings = append(o.Sim.Warnings, warning)
 	}

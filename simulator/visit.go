@@ -57,6 +57,16 @@ type Visit struct {
 	Warnings   []string          `json:"warnings,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`
 	UpdatedAt  time.Time         `json:"updated_at"`
+
+	// A wxpayScoreEnable visit grants the permission PermissionID (authorization_code
+	// AuthorizationCode); once the user authorized, OpenID is the user who did.
+	PermissionID      string `json:"permission_id,omitempty"`
+	AuthorizationCode string `json:"authorization_code,omitempty"`
+	Authorized        bool   `json:"authorized,omitempty"`
+	OpenID            string `json:"openid,omitempty"`
+	// Permission is, for a wxpayScoreEnable visit, its permission as it is now: filled when
+	// the visit is loaded, not stored with it.
+	Permission *Permission `json:"permission,omitempty"`
 }
 
 // Invocation forms.
@@ -94,7 +104,9 @@ func (v *Visit) Confirm(o *Order, now time.Time) error {
 }
 
 // Return is the in-page return button. For a confirmed order it issues the query_id that
-// App.onShow receives; the merchant resolves it with the query API.
+// App.onShow receives; the merchant resolves it with the query API. A wxpayScoreEnable visit
+// returns nothing whether or not the user authorized: WeChat documents that the front end cannot
+// tell, and the merchant must ask the permission query API or wait for USER_OPEN_SERVICE.
 func (v *Visit) Return(o *Order, newQueryID func() string) error {
 	switch {
 	case v.Ended():

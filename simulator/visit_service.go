@@ -28,8 +28,7 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 	case BusinessDetail:
 		o, err = s.openDetail(ctx, v)
 	default:
-		err = frontendError(CodeInvalidRequest, errCodePackageMissing, "暂不支持该业务类型",
-			"the simulator does not simulate wxpayScoreEnable (the authorization mode) yet")
+		return s.openEnable(ctx, v)
 	}
 	if err != nil {
 		return nil, err
@@ -143,9 +142,16 @@ func withErrCode(err error, errCode int, issue string) error {
 	return e.With("err_code", errCode).With("issue", issue)
 }
 
-// FindVisit returns a visit and its order.
+// FindVisit returns a visit and its order. A wxpayScoreEnable visit has no order (nil); its
+// Permission is filled instead.
 func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.Visits.FindVisit(ctx, id)
+	v, o, err := s.Visits.FindVisit(ctx, id)
+	if isVisitNotExist(err) && s.Permissions != nil {
+		if ev, eerr := s.findEnableVisit(ctx, id); !isVisitNotExist(eerr) {
+			return ev, nil, eerr
+		}
+	}
+	return v, o, err
 }
 
 func (s *Service) updateVisit(ctx context.Context, id string, step func(*Visit, *Order) error) (*Visit, *Order, error) {
@@ -157,6 +163,12 @@ func (s *Service) updateVisit(ctx context.Context, id string, step func(*Visit, 
 		v.UpdatedAt, o.Sim.UpdatedAt = now, now
 		return nil
 	})
+	if isVisitNotExist(err) && s.Permissions != nil {
+		// Perhaps a wxpayScoreEnable visit: its steps (return, back) do not touch an order.
+		if ev, eerr := s.updateEnableVisit(ctx, id, func(v *Visit, _ *Permission) error { return step(v, nil) }); !isVisitNotExist(eerr) {
+			return ev, nil, eerr
+		}
+	}
 	if err == nil {
 		s.wake()
 	}

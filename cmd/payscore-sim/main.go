@@ -58,18 +58,23 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	addr := fs.String("addr", envOr(getenv, "PAYSCORE_SIM_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env PAYSCORE_SIM_ADDR)")
 	db := fs.String("db", envOr(getenv, "PAYSCORE_SIM_DB", "payscore-sim.db"), "SQLite database file, or :memory: (env PAYSCORE_SIM_DB)")
 	cfg := fs.String("config", envOr(getenv, "PAYSCORE_SIM_CONFIG", ""), "YAML file of merchants beside the demo merchant (env PAYSCORE_SIM_CONFIG)")
+	notifySchedule := fs.String("notify-schedule", envOr(getenv, "PAYSCORE_SIM_NOTIFY_SCHEDULE", "payscore"),
+		"notification retry schedule: payscore, apiv3, fast, or a list of waits like 1s,5s,30s (env PAYSCORE_SIM_NOTIFY_SCHEDULE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	schedule, err := simulator.ParseRetrySchedule(*notifySchedule)
+	if err != nil {
+		return fmt.Errorf("--notify-schedule: %w", err)
+	}
 	var merchants []*simulator.Merchant
 	if *cfg != "" {
-		var err error
 		if merchants, err = loadConfig(*cfg); err != nil {
 			return err
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger})
+	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger, NotifySchedule: schedule})
 	if err != nil {
 		return err
 	}

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
+	"github.com/payscore-sim/payscore-sim/simulator/notify"
 	"github.com/payscore-sim/payscore-sim/simulator/sqlite"
 )
 
@@ -21,6 +24,15 @@ type Options struct {
 	DB        string // default :memory:
 	Merchants []*simulator.Merchant
 	Logger    *slog.Logger
+
+	// NotifySchedule is the notification retry schedule; nil means simulator.PayScoreSchedule.
+	NotifySchedule simulator.RetrySchedule
+	// NotifyClient sends notifications; nil means a client of the worker's own. Tests give one
+	// that reaches loopback only.
+	NotifyClient *http.Client
+	// NotifyTimeout is how long a merchant has to answer a notification; zero means the
+	// documented 5 s.
+	NotifyTimeout time.Duration
 }
 
 // App is a running simulator.
@@ -28,6 +40,7 @@ type App struct {
 	Server    *simhttp.Server
 	DB        *sqlite.DB
 	Merchants *simulator.Merchants
+	Notifier  *notify.Worker
 }
 
 // Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it.
@@ -64,10 +77,18 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	clock.SetOffset(offset)
+	schedule := opts.NotifySchedule
+	if schedule == nil {
+		schedule = simulator.PayScoreSchedule
+	}
+	worker := &notify.Worker{
+		Store: db, Merchants: merchants, Platform: platform, Clock: clock,
+		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
+	}
 	s := simhttp.NewServer()
 	s.Service = &simulator.Service{
-		Orders: db, Visits: db, Notifications: db, ClockStore: db,
-		Merchants: merchants, Clock: clock,
+		Orders: db, Visits: db, Notifications: db, ClockStore: db, Permissions: db,
+		Merchants: merchants, Clock: clock, Notifier: worker,
 	}
 	s.Requests = db
 	s.Merchants = merchants
@@ -77,16 +98,27 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	return &App{Server: s, DB: db, Merchants: merchants}, nil
+	// Notifications left pending by an earlier run go out now.
+	worker.Start(context.WithoutCancel(ctx))
+	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker}, nil
 }
 
 // URL is where the simulator listens.
 func (a *App) URL() string { return a.Server.URL() }
 
-// Close finishes the requests in flight, then closes the database.
+// Close stops the notification worker (waiting for its deliveries in flight), finishes the
+// requests in flight, then closes the database. Notifications still pending stay in the
+// database for the next run.
 func (a *App) Close(ctx context.Context) error {
-	if err := a.Server.Close(ctx); err != nil {
-		return errors.Join(fmt.Errorf("shut down http: %w", err), a.DB.Close())
+	var errs []error
+	if err := a.Notifier.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop notifications: %w", err))
 	}
-	return a.DB.Close()
+	if err := a.Server.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shut down http: %w", err))
+	}
+	if err := a.DB.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

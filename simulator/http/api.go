@@ -26,8 +26,14 @@ func (s *Server) registerAPIRoutes() {
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/modify", orderAction(s, (*simulator.Service).ModifyOrder, wholeOrder))
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/pay", orderAction(s, (*simulator.Service).RequestPayment, refOf))
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/sync", orderAction(s, (*simulator.Service).SyncOrder, wholeOrder))
+	api(http.MethodPost, "/payscore/serviceorder/direct-complete", s.handleDirectComplete)
 	// gopay posts direct-complete without the /v3 prefix; production answers 404, and so do
 	// we, with a hint (see pathHint).
+	api(http.MethodPost, "/payscore/permissions", s.handleApplyPermission)
+	api(http.MethodGet, "/payscore/permissions/authorization-code/:authorization_code", s.handleQueryPermission)
+	api(http.MethodPost, "/payscore/permissions/authorization-code/:authorization_code/terminate", s.terminateAction("authorization_code", terminateByCode))
+	api(http.MethodGet, "/payscore/permissions/openid/:openid", s.handleQueryPermissionByOpenID)
+	api(http.MethodPost, "/payscore/permissions/openid/:openid/terminate", s.terminateAction("openid", terminateByOpenID))
 }
 
 // logRequests marks an API request for the request log, so that a developer can read at

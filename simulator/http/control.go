@@ -22,6 +22,8 @@ func (s *Server) registerControlRoutes() {
 	g.GET("/requests", s.handleListRequests)
 	s.registerVisitRoutes(g)
 	s.registerTestControls(g)
+	s.registerPermissionControls(g)
+	s.registerNotificationRoutes(g)
 }
 
 // merchantView is a merchant as the control API shows it: no keys.

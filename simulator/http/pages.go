@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,10 @@ func (s *Server) registerPageRoutes() {
 	s.echo.POST("/sim/visits/:id/confirm", s.pageAction((*simulator.Service).ConfirmVisit))
 	s.echo.POST("/sim/visits/:id/return", s.pageAction((*simulator.Service).ReturnVisit))
 	s.echo.POST("/sim/visits/:id/back", s.pageAction((*simulator.Service).BackVisit))
+	s.echo.POST("/sim/visits/:id/authorize", s.pageAction(func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, *simulator.Order, error) {
+		v, err := svc.AuthorizeVisit(ctx, id, "")
+		return v, nil, err
+	}))
 }
 
 // pageData is what visit.html and error.html render. The layout uses Title, BackAction,
@@ -47,8 +52,8 @@ type pageData struct {
 	Order      *simulator.Order
 
 	// Kind is the visit's page: confirm, confirmed, detail or result.
-	Kind                        string
-	ConfirmAction, ReturnAction string
+	Kind                                         string
+	ConfirmAction, ReturnAction, AuthorizeAction string
 	// AppShow and H5Callback are what the merchant receives, as indented JSON.
 	AppShow, H5Callback string
 	// H5 is set when the visit came from an H5 page, whose callback is then shown first.
@@ -86,20 +91,18 @@ func visitPage(v *simulator.Visit, o *simulator.Order) *pageData {
 	base := visitPath(v.ID)
 	p := &pageData{
 		BackAction: base + "/back", Warnings: v.Warnings, Visit: v, Order: o,
-		ConfirmAction: base + "/confirm", ReturnAction: base + "/return",
+		ConfirmAction: base + "/confirm", ReturnAction: base + "/return", AuthorizeAction: base + "/authorize",
 	}
 	switch {
 	case v.Ended():
 		p.Kind, p.Title, p.BackAction = "result", "已返回商户 Back at the merchant", ""
 		p.AppShow, p.H5Callback = indentJSON(v.AppShow()), indentJSON(v.H5Callback())
 		p.H5 = v.Form == simulator.FormQueryString
-		q := url.Values{"service_id": {o.ServiceID}, "appid": {o.AppID}}
-		if v.QueryID != "" {
-			q.Set("query_id", v.QueryID)
-		} else {
-			q.Set("out_order_no", o.OutOrderNo)
-		}
-		p.QueryTarget = "/v3/payscore/serviceorder?" + q.Encode()
+		p.QueryTarget = queryTarget(v, o)
+	case v.BusinessType == simulator.BusinessEnable && v.Authorized:
+		p.Kind, p.Title = "authorized", "授权成功 Authorized"
+	case v.BusinessType == simulator.BusinessEnable:
+		p.Kind, p.Title = "authorize", "开启支付分 Authorize"
 	case v.BusinessType == simulator.BusinessUse && !v.Confirmed:
 		p.Kind, p.Title = "confirm", "确认订单 Confirm the order"
 	case v.BusinessType == simulator.BusinessUse:
@@ -108,6 +111,21 @@ func visitPage(v *simulator.Visit, o *simulator.Order) *pageData {
 		p.Kind, p.Title = "detail", "订单详情 Order detail"
 	}
 	return p
+}
+
+// queryTarget is the API call that tells the merchant where the visit left things: the order
+// (by the returned query_id, or by out_order_no), or for an authorization the permission.
+func queryTarget(v *simulator.Visit, o *simulator.Order) string {
+	if p := v.Permission; p != nil {
+		return "/v3/payscore/permissions/authorization-code/" + url.PathEscape(p.AuthorizationCode) + "?" + url.Values{"service_id": {p.ServiceID}}.Encode()
+	}
+	q := url.Values{"service_id": {o.ServiceID}, "appid": {o.AppID}}
+	if v.QueryID != "" {
+		q.Set("query_id", v.QueryID)
+	} else {
+		q.Set("out_order_no", o.OutOrderNo)
+	}
+	return "/v3/payscore/serviceorder?" + q.Encode()
 }
 
 // pageAction serves a button of the page: it takes the step, then shows the page again

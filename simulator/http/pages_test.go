@@ -645,6 +645,33 @@ func TestBrowserPages(t *testing.T) {
 		pageWantState(t, sim, "query_id", queryID, "DOING", "USER_CONFIRM")
 	})
 
+	t.Run("AuthorizeThenReturn", func(t *testing.T) {
+		t.Parallel()
+		tab := pageTab(t, browser)
+		resp, err := sim.DemoClient(t).Do(context.Background(), http.MethodPost, "/v3/payscore/permissions", map[string]any{
+			"service_id": fixtures.DemoServiceID, "appid": fixtures.DemoAppID, "authorization_code": "PAGE-AUTH-1",
+			"notify_url": "https://merchant.example.com/payscore/permission"})
+		if err != nil || resp.Status != http.StatusOK {
+			t.Fatalf("permissions: %v %v", err, resp)
+		}
+		var tok struct {
+			Token string `json:"apply_permissions_token"`
+		}
+		if err := resp.Decode(&tok); err != nil || tok.Token == "" {
+			t.Fatalf("no token in %s", resp.Body)
+		}
+		pageNavigate(t, tab, pageOpenURL(t, sim, url.Values{"businessType": {"wxpayScoreEnable"}},
+			map[string]string{"apply_permissions_token": tok.Token}), http.StatusOK)
+		pageWantText(t, tab, "authorization-code", "PAGE-AUTH-1")
+		pageWantText(t, tab, "authorization-state", "UNBINDUSER")
+		pageClick(t, tab, "authorize-button")
+		pageWantText(t, tab, "authorized-page", "授权成功", "Authorized")
+		pageWantText(t, tab, "authorization-state", "AVAILABLE")
+		pageClick(t, tab, "return-button")
+		pageWantAppShow(t, tab, "")
+		pageWantText(t, tab, "outcome-sentence", "/v3/payscore/permissions/authorization-code/PAGE-AUTH-1?service_id="+fixtures.DemoServiceID)
+	})
+
 	t.Run("ConfirmThenBackIcon", func(t *testing.T) {
 		t.Parallel()
 		tab := pageTab(t, browser)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +32,11 @@ type Server struct {
 	echo *echo.Echo
 	ln   net.Listener
 	srv  *http.Server
+
+	// fresh holds the connections that have not sent a request yet (see Close).
+	mu      sync.Mutex
+	fresh   map[net.Conn]bool
+	closing bool
 }
 
 // NewServer returns a Server with its routes; its dependencies are set by the caller.
@@ -54,7 +60,8 @@ func (s *Server) Open(addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.fresh = map[net.Conn]bool{}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: s.trackConn}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("serve", "err", err)
@@ -68,10 +75,32 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
-// Close stops accepting requests and waits for those in flight until ctx ends.
+// trackConn keeps the set of connections on which no request has started.
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case state == http.StateNew && s.closing:
+		c.Close()
+	case state == http.StateNew:
+		s.fresh[c] = true
+	default:
+		delete(s.fresh, c)
+	}
+}
+
+// Close stops accepting requests and waits for those in flight until ctx ends. net/http's
+// Shutdown waits up to 5 s for a connection that has not sent its first request (an HTTP client
+// often dials one more than it uses); nothing is in flight on those, so they are closed at once.
 func (s *Server) Close(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.fresh {
+		c.Close()
+	}
+	s.mu.Unlock()
 	return s.srv.Shutdown(ctx)
 }

@@ -311,7 +311,7 @@ func TestVisitRejections(t *testing.T) {
 		{"detail of an unbound service", map[string]any{"businessType": "wxpayScoreDetail", "extraData": signedDetail("reject-fresh", "500001")}, 403, "NO_AUTH", 4189, "not bound"},
 		{"detail of an unknown order", map[string]any{"businessType": "wxpayScoreDetail", "extraData": signedDetail("no-such-order", fixtures.DemoServiceID)}, 404, "ORDER_NOT_EXIST", 3961, "no order with this out_order_no"},
 		{"detail under the wrong service", map[string]any{"businessType": "wxpayScoreDetail", "extraData": signedDetail("reject-fresh", fixtures.DemoServiceIDLong)}, 404, "ORDER_NOT_EXIST", 3961, "belongs to service"},
-		{"authorization mode", map[string]any{"businessType": "wxpayScoreEnable", "extraData": map[string]any{"apply_permissions_token": "x"}}, 400, "INVALID_REQUEST", 4185, "wxpayScoreEnable"},
+		{"authorization mode, unknown token", map[string]any{"businessType": "wxpayScoreEnable", "extraData": map[string]any{"apply_permissions_token": "x"}}, 404, "ORDER_NOT_EXIST", 4186, "no pre-authorization has this apply_permissions_token"},
 		{"body not JSON", "{", 400, "PARAM_ERROR", 0, "not valid JSON"},
 	}
 	for _, tt := range tests {

@@ -5,8 +5,11 @@ package simtest
 import (
 	"context"
 	"crypto/rsa"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -30,6 +33,9 @@ func Start(t testing.TB, opts app.Options) *Sim {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.NotifyClient == nil {
+		opts.NotifyClient = LoopbackClient()
 	}
 	a, err := app.Open(context.Background(), opts)
 	if err != nil {
@@ -70,4 +76,24 @@ func (s *Sim) Client(t testing.TB, mchid, serial string, key *rsa.PrivateKey) *c
 			s.Platform.PublicKeyID: pub,
 		},
 	}
+}
+
+// LoopbackClient returns an HTTP client that connects to loopback addresses only and ignores
+// proxy settings: the notifications of in-process simulators reach the test's own endpoints and
+// nothing else (the notify_urls of many tests name merchant.example.com).
+func LoopbackClient() *http.Client {
+	var d net.Dialer
+	return &http.Client{Transport: &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return nil, fmt.Errorf("simtest: refusing to connect to %s: tests deliver notifications to loopback addresses only", addr)
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
 }

@@ -103,6 +103,38 @@ var migrations = []string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);`,
+
+	`CREATE TABLE permissions (
+		id                 TEXT    PRIMARY KEY,
+		mchid              TEXT    NOT NULL,
+		service_id         TEXT    NOT NULL,
+		appid              TEXT    NOT NULL,
+		authorization_code TEXT    NOT NULL,
+		openid             TEXT    NOT NULL,
+		state              TEXT    NOT NULL,
+		token              TEXT    UNIQUE,
+		created_at         INTEGER NOT NULL,
+		updated_at         INTEGER NOT NULL,
+		data               TEXT    NOT NULL,
+		UNIQUE (mchid, service_id, authorization_code)
+	);
+	CREATE INDEX permissions_openid ON permissions (mchid, appid, service_id, openid, updated_at);
+	-- A user has one authorization in force per appid and service.
+	CREATE UNIQUE INDEX permissions_available_openid ON permissions (mchid, appid, service_id, openid)
+		WHERE state = 'AVAILABLE';
+	CREATE INDEX permissions_created_at ON permissions (created_at);
+	CREATE INDEX permissions_mchid_created_at ON permissions (mchid, created_at);
+
+	-- wxpayScoreEnable visits belong to a permission, not an order.
+	CREATE TABLE permission_visits (
+		id            TEXT    PRIMARY KEY,
+		permission_id TEXT    NOT NULL REFERENCES permissions (id) ON DELETE CASCADE,
+		mchid         TEXT    NOT NULL,
+		created_at    INTEGER NOT NULL,
+		data          TEXT    NOT NULL
+	);
+	CREATE INDEX permission_visits_permission_id ON permission_visits (permission_id);
+	CREATE INDEX permission_visits_mchid_created_at ON permission_visits (mchid, created_at);`,
 }
 
 // DB is a SQLite database holding orders, visits and requests. It implements

@@ -1,0 +1,145 @@
+package http
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+)
+
+// registerNotificationRoutes serves the notifications the simulator owes merchants, their
+// delivery attempts, re-sending on demand and the notification lab.
+func (s *Server) registerNotificationRoutes(g *echo.Group) {
+	g.GET("/notifications", s.handleListNotifications)
+	g.GET("/notifications/:id", s.handleGetNotification)
+	g.POST("/notifications/:id/resend", s.handleResendNotification)
+	g.POST("/notifications/:id/lab", s.handleNotificationLab)
+}
+
+// notificationView is a notification as the control API shows it: resource is the decrypted
+// payload, body the envelope as sent (once a first attempt fixed it). attempt_count counts the
+// regular attempts (lab deliveries are not among them); attempts, given for a single
+// notification, lists every delivery, lab ones included.
+type notificationView struct {
+	*simulator.Notification
+	AttemptCount int                           `json:"attempt_count"`
+	Attempts     *[]*simulator.DeliveryAttempt `json:"attempts,omitempty"`
+}
+
+func (s *Server) handleListNotifications(c echo.Context) error {
+	q, err := queryParams(c, "mchid", "out_order_no", "event_type", "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(q["limit"])
+	if err != nil {
+		return err
+	}
+	event := simulator.EventType(q["event_type"])
+	switch event {
+	case "", simulator.EventUserConfirm, simulator.EventUserPaid, simulator.EventUserOpenService, simulator.EventUserCloseService:
+	default:
+		return simulator.ParamError("event_type", q["event_type"], "must be one of PAYSCORE.USER_CONFIRM, PAYSCORE.USER_PAID, PAYSCORE.USER_OPEN_SERVICE, PAYSCORE.USER_CLOSE_SERVICE").
+			With("location", "query")
+	}
+	ns, err := s.Service.Notifications.ListNotifications(c.Request().Context(), simulator.NotificationFilter{
+		MchID: q["mchid"], OutOrderNo: q["out_order_no"], EventType: event, Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	views := make([]notificationView, len(ns))
+	for i, n := range ns {
+		views[i] = notificationView{Notification: n, AttemptCount: n.Attempts}
+	}
+	return s.respondJSON(c, http.StatusOK, map[string]any{"data": views})
+}
+
+// notificationWithAttempts returns the view of n with its attempts.
+func (s *Server) notificationWithAttempts(c echo.Context, n *simulator.Notification) (notificationView, error) {
+	attempts, err := s.Service.Notifications.ListAttempts(c.Request().Context(), n.ID)
+	if err != nil {
+		return notificationView{}, err
+	}
+	if attempts == nil {
+		attempts = []*simulator.DeliveryAttempt{}
+	}
+	return notificationView{Notification: n, AttemptCount: n.Attempts, Attempts: &attempts}, nil
+}
+
+func (s *Server) handleGetNotification(c echo.Context) error {
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
+	n, err := s.Service.Notifications.FindNotification(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	v, err := s.notificationWithAttempts(c, n)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, v)
+}
+
+func (s *Server) handleResendNotification(c echo.Context) error {
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var n *simulator.Notification
+	if w := s.notifier(); w != nil {
+		n, err = w.Resend(ctx, id)
+	} else {
+		n, err = s.Service.Notifications.ResendNotification(ctx, id, s.Service.Clock.Now())
+	}
+	if err != nil {
+		return err
+	}
+	v, err := s.notificationWithAttempts(c, n)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, v)
+}
+
+func (s *Server) handleNotificationLab(c echo.Context) error {
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Variant string `json:"variant"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	w := s.notifier()
+	if w == nil {
+		return simulator.Errorf(simulator.CodeSystemError, "系统错误").
+			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver")
+	}
+	a, err := w.Lab(c.Request().Context(), id, req.Variant)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, a)
+}
+
+// notifier is what the control API needs of the outbox worker (a *notify.Worker, which the app
+// wires as Service.Notifier) beyond waking it.
+type notifier interface {
+	simulator.Waker
+	Resend(ctx context.Context, id string) (*simulator.Notification, error)
+	Lab(ctx context.Context, id, variant string) (*simulator.DeliveryAttempt, error)
+}
+
+// notifier returns the service's outbox worker, or nil when it runs without one.
+func (s *Server) notifier() notifier {
+	n, _ := s.Service.Notifier.(notifier)
+	return n
+}

@@ -1,0 +1,106 @@
+package http
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+)
+
+// registerPermissionControls serves the user's side of the authorization mode: authorizing on a
+// wxpayScoreEnable visit, revoking in WeChat, a test seeding an authorized user, and the list.
+func (s *Server) registerPermissionControls(g *echo.Group) {
+	g.POST("/visits/:id/authorize", s.handleAuthorizeVisit)
+	g.GET("/permissions", s.handleListPermissions)
+	g.POST("/permissions/:mchid/authorize", s.handleSeedPermission)
+	g.POST("/permissions/:mchid/:authorization_code/revoke", s.handleRevokePermission)
+}
+
+// decodeOptionalBody decodes a JSON body into v when there is one; no body leaves v as it is.
+func decodeOptionalBody(c echo.Context, v any) error {
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	return decodeBody(c, v)
+}
+
+// handleAuthorizeVisit is the user tapping 授权 on a wxpayScoreEnable page, as the openid of
+// the optional body {"openid": "..."} or the visit's default user. It answers with the visit,
+// as GET /sim/v1/visits/{id} shows it.
+func (s *Server) handleAuthorizeVisit(c echo.Context) error {
+	var req struct {
+		OpenID string `json:"openid"`
+	}
+	if err := decodeOptionalBody(c, &req); err != nil {
+		return err
+	}
+	v, err := s.Service.AuthorizeVisit(c.Request().Context(), c.Param("id"), req.OpenID)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, s.visitView(c, v, nil))
+}
+
+func (s *Server) handleListPermissions(c echo.Context) error {
+	q, err := queryParams(c, "mchid", "service_id", "appid", "openid", "authorization_code", "state", "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(q["limit"])
+	if err != nil {
+		return err
+	}
+	ps, err := s.Service.ListPermissions(c.Request().Context(), simulator.PermissionFilter{
+		MchID: q["mchid"], ServiceID: q["service_id"], AppID: q["appid"], OpenID: q["openid"],
+		AuthorizationCode: q["authorization_code"], State: simulator.AuthorizationState(q["state"]), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []*simulator.Permission{}
+	}
+	return s.respondJSON(c, http.StatusOK, map[string]any{"data": ps})
+}
+
+func (s *Server) handleSeedPermission(c echo.Context) error {
+	var req simulator.SeedPermissionRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	p, err := s.Service.SeedPermission(c.Request().Context(), c.Param("mchid"), req)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, p)
+}
+
+// handleRevokePermission is the user ending the authorization in WeChat. The service_id (query
+// or body {"service_id"}) is needed only when the authorization_code exists under two services.
+func (s *Server) handleRevokePermission(c echo.Context) error {
+	code, err := pathParam(c, "authorization_code")
+	if err != nil {
+		return err
+	}
+	q, err := queryParams(c, "service_id")
+	if err != nil {
+		return err
+	}
+	req := struct {
+		ServiceID string `json:"service_id"`
+	}{ServiceID: q["service_id"]}
+	if err := decodeOptionalBody(c, &req); err != nil {
+		return err
+	}
+	p, err := s.Service.RevokePermission(c.Request().Context(), c.Param("mchid"), code, req.ServiceID)
+	if err != nil {
+		return err
+	}
+	return s.respondJSON(c, http.StatusOK, p)
+}
