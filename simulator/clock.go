@@ -80,10 +80,10 @@ func (s *Service) ExpireOrders(ctx context.Context) error {
 		}
 		for _, o := range orders {
 			if _, err := s.Orders.UpdateOrder(ctx, o.MchID, o.OutOrderNo, func(o *Order) error {
-				if o.Expire(now) {
-					o.Sim.UpdatedAt = now
-				}
-				return nil
+				return o.track("clock: 30 days unconfirmed", now, func() error {
+					o.Expire(now)
+					return nil
+				})
 			}); err != nil {
 				return err
 			}

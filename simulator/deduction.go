@@ -64,7 +64,7 @@ func newTransactionID(now time.Time) string {
 
 // SetDeduction sets how the deductions of one order go, from now on.
 func (s *Service) SetDeduction(ctx context.Context, mchid, outOrderNo string, mode DeductionMode) (*Order, error) {
-	return s.control(ctx, mchid, outOrderNo, func(o *Order) error {
+	return s.control(ctx, mchid, outOrderNo, "test: deduction mode "+string(mode), func(o *Order) error {
 		o.Sim.Deduction = mode
 		return nil
 	})
@@ -72,5 +72,5 @@ func (s *Service) SetDeduction(ctx context.Context, mchid, outOrderNo string, mo
 
 // UserPays is the user paying an order awaiting payment by themselves.
 func (s *Service) UserPays(ctx context.Context, mchid, outOrderNo string) (*Order, error) {
-	return s.control(ctx, mchid, outOrderNo, func(o *Order) error { return o.UserPays(s.Clock.Now()) })
+	return s.control(ctx, mchid, outOrderNo, "user: paid", func(o *Order) error { return o.UserPays(s.Clock.Now()) })
 }

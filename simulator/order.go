@@ -83,11 +83,35 @@ type OrderRecord struct {
 	QueryIDs []string `json:"query_ids,omitempty"`
 	// Deduction overrides the merchant's deduction mode for this order.
 	Deduction DeductionMode `json:"deduction,omitempty"`
+	// History is the order's state changes, oldest first, each with what caused it.
+	History []StateChange `json:"history,omitempty"`
 	// Outbox holds the notifications a change caused, for the store to save with the order.
 	Outbox []*Notification `json:"-"`
 	// Warnings are what production would refuse and the simulator lets through on purpose,
 	// such as an http notify_url.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// StateChange is a step of an order's history: from one state to another, and why.
+type StateChange struct {
+	Time  time.Time `json:"time"`
+	From  string    `json:"from,omitempty"`
+	To    string    `json:"to"`
+	Cause string    `json:"cause"`
+}
+
+// track runs step, a change of o, and records in o's history the state change it made, if
+// any; it also marks o updated.
+func (o *Order) track(cause string, now time.Time, step func() error) error {
+	before := o.stateName()
+	if err := step(); err != nil {
+		return err
+	}
+	o.Sim.UpdatedAt = now
+	if after := o.stateName(); after != before {
+		o.Sim.History = append(o.Sim.History, StateChange{Time: now, From: before, To: after, Cause: cause})
+	}
+	return nil
 }
 
 // PostPayment is a post_payments item: what the user pays for.

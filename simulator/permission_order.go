@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -118,21 +117,9 @@ func (s *Service) DirectComplete(ctx context.Context, m *Merchant, r DirectCompl
 		PostPayments: r.PostPayments, PostDiscounts: r.PostDiscounts, TotalAmount: r.TotalAmount,
 		ProfitSharing: r.ProfitSharing, GoodsTag: r.GoodsTag,
 	}
-	if err := o.Complete(complete, now, o.deductionMode(m)); err != nil {
+	o.Sim.History = []StateChange{{Time: now, To: o.stateName(), Cause: "merchant: direct-complete"}}
+	if err := o.track("merchant: direct-complete", now, func() error { return o.Complete(complete, now, o.deductionMode(m)) }); err != nil {
 		return nil, err
 	}
-	stored, created, err := s.Orders.CreateOrder(ctx, o)
-	if err != nil {
-		return nil, fmt.Errorf("direct-complete %s: %w", r.OutOrderNo, err)
-	}
-	if !created && !bytes.Equal(stored.Sim.CreateParams, params) {
-		return nil, Errorf(CodeInvalidRequest, "请确认相同单号是否使用了不同的参数").
-			With("field", "out_order_no").With("value", r.OutOrderNo).
-			With("issue", "this out_order_no was used before (by create or direct-complete) with other parameters; repeat a call only with identical parameters").
-			With("differing_fields", differingFields(stored.Sim.CreateParams, params))
-	}
-	if created {
-		s.wake()
-	}
-	return stored, nil
+	return s.storeNew(ctx, o)
 }

@@ -89,18 +89,28 @@ func (s *Service) CreateOrder(ctx context.Context, m *Merchant, r CreateOrderReq
 	if !confirm {
 		o.startAuthorized(now)
 	}
+	o.Sim.History = []StateChange{{Time: now, To: o.stateName(), Cause: "merchant: create"}}
 	if warning != "" {
 		o.Sim.Warnings = append(o.Sim.Warnings, warning)
 	}
+	return s.storeNew(ctx, o)
+}
+
+// storeNew stores a new order, or returns the stored one when the call that made it is
+// repeated with identical parameters; the same out_order_no with other parameters is refused.
+func (s *Service) storeNew(ctx context.Context, o *Order) (*Order, error) {
 	stored, created, err := s.Orders.CreateOrder(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("create order %s: %w", r.OutOrderNo, err)
+		return nil, fmt.Errorf("create order %s: %w", o.OutOrderNo, err)
 	}
-	if !created && !bytes.Equal(stored.Sim.CreateParams, params) {
+	if !created && !bytes.Equal(stored.Sim.CreateParams, o.Sim.CreateParams) {
 		return nil, Errorf(CodeInvalidRequest, "请确认相同单号是否使用了不同的参数").
-			With("field", "out_order_no").With("value", r.OutOrderNo).
-			With("issue", "this out_order_no was created before with other parameters; repeat a create only with identical parameters").
-			With("differing_fields", differingFields(stored.Sim.CreateParams, params))
+			With("field", "out_order_no").With("value", o.OutOrderNo).
+			With("issue", "this out_order_no was used before (by create or direct-complete) with other parameters; repeat a call only with identical parameters").
+			With("differing_fields", differingFields(stored.Sim.CreateParams, o.Sim.CreateParams))
+	}
+	if created {
+		s.wake()
 	}
 	return stored, nil
 }
@@ -149,8 +159,9 @@ func (s *Service) QueryOrder(ctx context.Context, m *Merchant, r QueryRequest) (
 	return o, nil
 }
 
-// update applies one state-machine step to the merchant's order outOrderNo.
-func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo string, step func(*Order) error) (*Order, error) {
+// update applies one state-machine step, named cause in the order's history, to the merchant's
+// order outOrderNo.
+func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo, cause string, step func(*Order) error) (*Order, error) {
 	var c check
 	c.outOrderNo(outOrderNo)
 	if c.err != nil {
@@ -158,11 +169,7 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo string, st
 		return nil, c.err
 	}
 	o, err := s.Orders.UpdateOrder(ctx, m.MchID, outOrderNo, func(o *Order) error {
-		if err := step(o); err != nil {
-			return err
-		}
-		o.Sim.UpdatedAt = s.Clock.Now()
-		return nil
+		return o.track(cause, s.Clock.Now(), func() error { return step(o) })
 	})
 	if err != nil {
 		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, outOrderNo))
@@ -173,12 +180,12 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo string, st
 
 // control applies a step the control API takes for the user or the test, to an order named by
 // its merchant's mchid.
-func (s *Service) control(ctx context.Context, mchid, outOrderNo string, step func(*Order) error) (*Order, error) {
+func (s *Service) control(ctx context.Context, mchid, outOrderNo, cause string, step func(*Order) error) (*Order, error) {
 	m := s.Merchants.Merchant(mchid)
 	if m == nil {
 		return nil, ParamError("mchid", mchid, "is not a merchant of this simulator").With("location", "path")
 	}
-	return s.update(ctx, m, outOrderNo, step)
+	return s.update(ctx, m, outOrderNo, cause, step)
 }
 
 // explainNotExist adds issue to a store's ORDER_NOT_EXIST; other errors pass unchanged.
@@ -192,29 +199,29 @@ func explainNotExist(err error, issue string) error {
 
 // CancelOrder revokes an order.
 func (s *Service) CancelOrder(ctx context.Context, m *Merchant, outOrderNo string, r CancelRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error {
+	return s.update(ctx, m, outOrderNo, "merchant: cancel", func(o *Order) error {
 		return o.Cancel(r, m.Settings.RejectCancelAfterComplete)
 	})
 }
 
 // CompleteOrder ends the service and fixes the amount.
 func (s *Service) CompleteOrder(ctx context.Context, m *Merchant, outOrderNo string, r CompleteRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Complete(r, s.Clock.Now(), o.deductionMode(m)) })
+	return s.update(ctx, m, outOrderNo, "merchant: complete", func(o *Order) error { return o.Complete(r, s.Clock.Now(), o.deductionMode(m)) })
 }
 
 // ModifyOrder lowers a completed order's amount.
 func (s *Service) ModifyOrder(ctx context.Context, m *Merchant, outOrderNo string, r ModifyRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Modify(r) })
+	return s.update(ctx, m, outOrderNo, "merchant: modify", func(o *Order) error { return o.Modify(r) })
 }
 
 // RequestPayment asks for the deduction to be tried again.
 func (s *Service) RequestPayment(ctx context.Context, m *Merchant, outOrderNo string, r PayRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.RequestPayment(r, s.Clock.Now(), o.deductionMode(m)) })
+	return s.update(ctx, m, outOrderNo, "merchant: pay", func(o *Order) error { return o.RequestPayment(r, s.Clock.Now(), o.deductionMode(m)) })
 }
 
 // SyncOrder settles an order the merchant was paid for through its own channel.
 func (s *Service) SyncOrder(ctx context.Context, m *Merchant, outOrderNo string, r SyncRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, func(o *Order) error { return o.Sync(r) })
+	return s.update(ctx, m, outOrderNo, "merchant: sync", func(o *Order) error { return o.Sync(r) })
 }
 
 // newOrderID makes an order_id shaped like production's: 31 digits, "1000000000", the creation

@@ -154,14 +154,11 @@ func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, *Order, err
 	return v, o, err
 }
 
-func (s *Service) updateVisit(ctx context.Context, id string, step func(*Visit, *Order) error) (*Visit, *Order, error) {
+func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*Visit, *Order) error) (*Visit, *Order, error) {
 	v, o, err := s.Visits.UpdateVisit(ctx, id, func(v *Visit, o *Order) error {
-		if err := step(v, o); err != nil {
-			return err
-		}
 		now := s.Clock.Now()
-		v.UpdatedAt, o.Sim.UpdatedAt = now, now
-		return nil
+		v.UpdatedAt = now
+		return o.track(cause, now, func() error { return step(v, o) })
 	})
 	if isVisitNotExist(err) && s.Permissions != nil {
 		// Perhaps a wxpayScoreEnable visit: its steps (return, back) do not touch an order.
@@ -177,17 +174,17 @@ func (s *Service) updateVisit(ctx context.Context, id string, step func(*Visit, 
 
 // ConfirmVisit is the user confirming the order.
 func (s *Service) ConfirmVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.updateVisit(ctx, id, func(v *Visit, o *Order) error { return v.Confirm(o, s.Clock.Now()) })
+	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit, o *Order) error { return v.Confirm(o, s.Clock.Now()) })
 }
 
 // ReturnVisit is the user tapping the in-page return button.
 func (s *Service) ReturnVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.updateVisit(ctx, id, func(v *Visit, o *Order) error { return v.Return(o, newQueryID) })
+	return s.updateVisit(ctx, id, "user: return with params", func(v *Visit, o *Order) error { return v.Return(o, newQueryID) })
 }
 
 // BackVisit is the user tapping the top-left back icon.
 func (s *Service) BackVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.updateVisit(ctx, id, func(v *Visit, _ *Order) error { return v.Back() })
+	return s.updateVisit(ctx, id, "user: back icon", func(v *Visit, _ *Order) error { return v.Back() })
 }
 
 // newQueryID makes an opaque, URL-safe query_id, well within the 64 characters the

@@ -255,3 +255,34 @@ func TestDeductionMerchantDefault(t *testing.T) {
 		t.Fatalf("the order's immediate mode did not win: %s", state)
 	}
 }
+
+func TestOrderHistoryNamesEveryCause(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	deductionComplete(t, sim, sim.DemoClient(t), "history", "fail")
+	visitPost(t, sim, "/sim/v1/orders/"+fixtures.DemoMchID+"/history/user-pays", nil)
+	r, err := http.Get(sim.URL + "/sim/v1/orders/" + fixtures.DemoMchID + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var v struct {
+		Sim simulator.OrderRecord `json:"sim"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range v.Sim.History {
+		got = append(got, h.Cause+" → "+h.To)
+	}
+	want := []string{
+		"merchant: create → CREATED",
+		"user: confirm → DOING/USER_CONFIRM",
+		"merchant: complete → DOING/MCH_COMPLETE (collection USER_PAYING)",
+		"user: paid → DONE/MCH_COMPLETE (collection USER_PAID)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
