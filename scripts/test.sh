@@ -41,3 +41,7 @@ staticcheck ./...
 
 step "go test"
 go test -race -count=1 "$@" ./...
+
+step "node --test (mini-program shim)"
+go build -o .cache/payscore-sim ./cmd/payscore-sim
+PAYSCORE_SIM_BIN="$PWD/.cache/payscore-sim" node --test web/shim/test/
