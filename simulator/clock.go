@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -35,6 +36,9 @@ func (c *Clock) SetOffset(d time.Duration) {
 	c.offset = d
 }
 
+// maxClockOffset keeps the simulated time far from where time.Duration overflows.
+const maxClockOffset = 100 * 365 * 24 * time.Hour
+
 // ClockStore keeps the clock's offset, so a restart does not turn time back.
 type ClockStore interface {
 	ClockOffset(ctx context.Context) (time.Duration, error)
@@ -55,6 +59,10 @@ func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time,
 	}
 	s.clockMu.Lock()
 	offset := s.Clock.Offset() + d
+	if offset > maxClockOffset || offset < 0 {
+		s.clockMu.Unlock()
+		return time.Time{}, ParamError("duration", d.String(), fmt.Sprintf("would put the clock more than %d years ahead; the simulated time stops there", maxClockOffset/(365*24*time.Hour)))
+	}
 	err := s.ClockStore.SaveClockOffset(ctx, offset)
 	if err == nil {
 		s.Clock.SetOffset(offset)

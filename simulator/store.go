@@ -63,5 +63,9 @@ type RequestFilter struct {
 	MchID string
 	// Failed keeps only requests answered with a status of 400 or more.
 	Failed bool
-	Limit  int
+	// Mentions keeps only requests whose target or request body contains at least one of these
+	// strings, byte for byte (such as an out_order_no as sent, and the order's query_ids).
+	// Empty strings are ignored.
+	Mentions []string
+	Limit    int
 }

@@ -48,6 +48,7 @@ func NewServer() *Server {
 	s.registerAPIRoutes()
 	s.registerControlRoutes()
 	s.registerPageRoutes()
+	s.registerDashboardRoutes()
 	return s
 }
 

@@ -62,6 +62,16 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 		// Written as in the partial index requests_failed_time, which SQLite then uses.
 		where = append(where, "status >= 400")
 	}
+	var mentions []string
+	for _, m := range f.Mentions {
+		if m != "" {
+			mentions = append(mentions, "instr(target, ?) > 0 OR instr(request_body, ?) > 0")
+			args = append(args, m, m)
+		}
+	}
+	if len(mentions) > 0 {
+		where = append(where, "("+strings.Join(mentions, " OR ")+")")
+	}
 	query := `SELECT id, time, mchid, method, target, request_body, status, code, message,
 		response_body, diagnostic, warnings, duration_ns FROM requests`
 	if len(where) > 0 {
