@@ -24,6 +24,7 @@ func (s *Server) registerControlRoutes() {
 	s.registerTestControls(g)
 	s.registerPermissionControls(g)
 	s.registerNotificationRoutes(g)
+	s.registerResetRoutes(g)
 }
 
 // merchantView is a merchant as the control API shows it: no keys.

@@ -46,16 +46,12 @@ func gopayClient(t *testing.T, sim *simtest.Sim) *wechat.ClientV3 {
 	return c
 }
 
-// gopayCertClient returns a gopay client in certificate mode: AutoVerifySign downloads
-// /v3/certificates through the simulator, decrypts it with the APIv3 key and from then on
-// verifies every response against it.
+// gopayCertClient returns simtest's gopay client, in certificate mode: AutoVerifySign has
+// downloaded /v3/certificates through the simulator, decrypted it with the APIv3 key and from
+// then on verifies every response against it.
 func gopayCertClient(t *testing.T, sim *simtest.Sim) *wechat.ClientV3 {
 	t.Helper()
-	c := gopayClient(t, sim)
-	// false: no background refresh goroutine (it would sleep 12 h and outlive the test).
-	if err := c.AutoVerifySign(false); err != nil {
-		t.Fatalf("gopay AutoVerifySign (download /v3/certificates): %v", err)
-	}
+	c := sim.GoPay(t)
 	if c.WxSerialNo != fixtures.PlatformSerial {
 		t.Fatalf("after AutoVerifySign, WxSerialNo = %q, want the platform serial %s", c.WxSerialNo, fixtures.PlatformSerial)
 	}

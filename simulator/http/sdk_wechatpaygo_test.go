@@ -80,16 +80,11 @@ func wechatpayPlatformCert(t *testing.T, sim *simtest.Sim) *x509.Certificate {
 	return cert
 }
 
-// wechatpayClient returns a core.Client in certificate mode: it signs as the demo merchant and
-// validates every response against the platform certificate it was given.
+// wechatpayClient returns simtest's core.Client, in certificate mode: it signs as the demo
+// merchant and validates every response against the platform certificate.
 func wechatpayClient(t *testing.T, sim *simtest.Sim) *core.Client {
 	t.Helper()
-	hc, _ := wechatpayHTTPClient(t, sim)
-	return wechatpayNewClient(t,
-		option.WithMerchantCredential(sim.Creds.MchID, sim.Creds.MerchantSerialNo, wechatpayMerchantKey(t, sim)),
-		option.WithWechatPayCertificate([]*x509.Certificate{wechatpayPlatformCert(t, sim)}),
-		option.WithHTTPClient(hc),
-	)
+	return sim.WechatPayGo(t)
 }
 
 // wechatpayPublicKeyClient returns a core.Client in public-key mode, validating responses

@@ -1,0 +1,62 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+)
+
+// ResetCounts says how many records a reset deleted. Visits count both kinds (an order's and a
+// wxpayScoreEnable visit's); query_ids and delivery attempts go with their order and
+// notification and are not counted.
+type ResetCounts struct {
+	Orders        int64 `json:"orders"`
+	Visits        int64 `json:"visits"`
+	Notifications int64 `json:"notifications"`
+	Permissions   int64 `json:"permissions"`
+	Requests      int64 `json:"requests"`
+}
+
+// Resetter forgets what a store keeps: one merchant's records, or everything when mchid is "".
+// It deletes in one transaction, so a reset happens wholly or not at all.
+type Resetter interface {
+	Reset(ctx context.Context, mchid string) (ResetCounts, error)
+}
+
+// Reset forgets one merchant's orders, visits, notifications, permissions and requests, or,
+// when mchid is "", every merchant's and the clock's advance too: the simulator is then as a
+// fresh one, except that merchants (configuration, not records) stay. It is for a long-lived
+// simulator shared by many tests; tests of different merchants need no reset to stay apart.
+//
+// The store that keeps the orders keeps everything else a merchant has, so it is the one that
+// resets; it must implement Resetter.
+func (s *Service) Reset(ctx context.Context, mchid string) (ResetCounts, error) {
+	if mchid != "" && s.Merchants.Merchant(mchid) == nil {
+		var known []string
+		for _, m := range s.Merchants.All() {
+			known = append(known, m.MchID)
+		}
+		return ResetCounts{}, ParamError("mchid", mchid,
+			fmt.Sprintf("is not a merchant of this simulator (merchants: %v); nothing was reset", known)).With("location", "query")
+	}
+	r, ok := s.Orders.(Resetter)
+	if !ok {
+		return ResetCounts{}, fmt.Errorf("reset: the order store %T cannot reset", s.Orders)
+	}
+	if mchid != "" {
+		counts, err := r.Reset(ctx, mchid)
+		if err != nil {
+			return ResetCounts{}, fmt.Errorf("reset merchant %s: %w", mchid, err)
+		}
+		return counts, nil
+	}
+	// The clock lock keeps an advance from saving its offset between the store's reset and
+	// the clock's.
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	counts, err := r.Reset(ctx, "")
+	if err != nil {
+		return ResetCounts{}, fmt.Errorf("reset: %w", err)
+	}
+	s.Clock.SetOffset(0)
+	return counts, nil
+}
