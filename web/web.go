@@ -17,6 +17,12 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// Shims are the front-end shims, served by the http package under /shim/: shim/*.js (the H5
+// and mini-program shims), by name, so that a new shim needs no change here.
+//
+//go:embed shim/*.js
+var Shims embed.FS
+
 // Static is the static assets (app.css), rooted so that "app.css" is served as /static/app.css.
 var Static fs.FS = mustSub(staticFS, "static")
 

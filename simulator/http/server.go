@@ -49,6 +49,7 @@ func NewServer() *Server {
 	s.registerControlRoutes()
 	s.registerPageRoutes()
 	s.registerDashboardRoutes()
+	s.registerShimRoutes()
 	return s
 }
 
