@@ -7,6 +7,7 @@ package http_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -325,7 +326,8 @@ func TestErrorsPermissionOrders(t *testing.T) {
 			openid := authorized(e)
 			first := permDirectWith(e, openid, nil)
 			e.ok(errPost(dc, first))
-			second := permDirectBody(first["out_order_no"].(string), openid)
+			// A copy of the first body, so that only attach differs (its times would move on).
+			second := maps.Clone(first)
 			second["attach"] = "changed"
 			return errPost(dc, second)
 		}, 400, "INVALID_REQUEST", []errFact{errMessageHas("不同的参数"), errDetailIs("field", "out_order_no"), errDetailIs("differing_fields", []string{"attach"})}},
