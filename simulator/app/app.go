@@ -33,6 +33,8 @@ type Options struct {
 	// NotifyTimeout is how long a merchant has to answer a notification; zero means the
 	// documented 5 s.
 	NotifyTimeout time.Duration
+	// ControlToken, when set, is required by the control API, the pages and the dashboard.
+	ControlToken string
 }
 
 // App is a running simulator.
@@ -94,6 +96,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	s.Merchants = merchants
 	s.Platform = platform
 	s.DemoCredentials = fixtures.DemoCredentials()
+	s.ControlToken = opts.ControlToken
 	s.Logger = opts.Logger
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())

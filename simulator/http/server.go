@@ -27,7 +27,9 @@ type Server struct {
 	Platform  *wxcrypto.Platform
 	// DemoCredentials is served as is by GET /sim/v1/demo-credentials.
 	DemoCredentials any
-	Logger          *slog.Logger
+	// ControlToken, when set, is required by the control API, the pages and the dashboard.
+	ControlToken string
+	Logger       *slog.Logger
 
 	echo *echo.Echo
 	ln   net.Listener
@@ -44,6 +46,7 @@ func NewServer() *Server {
 	s := &Server{echo: echo.New(), Logger: slog.Default()}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.Pre(s.requireToken)
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.registerAPIRoutes()
 	s.registerControlRoutes()

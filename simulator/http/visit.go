@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,13 +33,18 @@ type visitView struct {
 }
 
 func (s *Server) visitView(c echo.Context, v *simulator.Visit, o *simulator.Order) visitView {
-	return visitView{Visit: v, PageURL: pageURL(c, v.ID), Order: o, AppShow: v.AppShow(), H5Callback: v.H5Callback()}
+	return visitView{Visit: v, PageURL: s.pageURL(c, v.ID), Order: o, AppShow: v.AppShow(), H5Callback: v.H5Callback()}
 }
 
 // pageURL is the visit's page on the host the client reached us by, so it works behind a
-// container's port mapping too.
-func pageURL(c echo.Context, id string) string {
-	return c.Scheme() + "://" + c.Request().Host + "/sim/visits/" + id
+// container's port mapping too. With a control token it carries the token, so that a shim's
+// web-view or iframe can open it.
+func (s *Server) pageURL(c echo.Context, id string) string {
+	u := c.Scheme() + "://" + c.Request().Host + "/sim/visits/" + id
+	if s.ControlToken != "" {
+		u += "?token=" + url.QueryEscape(s.ControlToken)
+	}
+	return u
 }
 
 func (s *Server) handleOpenVisit(c echo.Context) error {

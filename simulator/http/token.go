@@ -1,0 +1,64 @@
+package http
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+)
+
+// tokenCookie carries the control token for a browser, once a page was opened with ?token=.
+const tokenCookie = "payscore_sim_token"
+
+// requireToken guards what acts for the user or shows what happened (the control API, the
+// user's pages and the dashboard) with the control token, when one is set. The simulator binds
+// to loopback by default; the token keeps one exposed on a network (a container, a shared CI
+// host) from being driven by anyone who reaches it. The APIv3 needs no token: its requests are
+// signed, as in production.
+func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.ControlToken == "" || !guarded(c.Request().URL.Path) {
+			return next(c)
+		}
+		r := c.Request()
+		token := r.Header.Get("X-Payscore-Sim-Token")
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token == "" {
+			token = bearer
+		}
+		if q := r.URL.Query().Get("token"); q != "" && token == "" {
+			token = q
+			if s.validToken(q) {
+				c.SetCookie(&http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			}
+		}
+		if cookie, err := r.Cookie(tokenCookie); err == nil && token == "" {
+			token = cookie.Value
+		}
+		if !s.validToken(token) {
+			issue := "this simulator requires its control token (--control-token): send it as the X-Payscore-Sim-Token header, as Authorization: Bearer <token>, or once as ?token=<token> in a browser"
+			if token != "" {
+				issue = "the control token given is not this simulator's (--control-token)"
+			}
+			return simulator.Errorf(simulator.CodeNoAuth, "需要控制令牌").With("issue", issue)
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) validToken(token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(s.ControlToken)) == 1
+}
+
+// guarded reports whether path is behind the control token: everything but the APIv3, the
+// health check and the static files and shims, which carry nothing to protect.
+func guarded(path string) bool {
+	for _, open := range []string{"/v3/", "/healthz", "/static/", "/shim/"} {
+		if strings.HasPrefix(path, open) {
+			return false
+		}
+	}
+	return true
+}
