@@ -45,3 +45,8 @@ go test -race -count=1 "$@" ./...
 step "node --test (mini-program shim)"
 go build -o .cache/payscore-sim ./cmd/payscore-sim
 PAYSCORE_SIM_BIN="$PWD/.cache/payscore-sim" node --test web/shim/test/
+
+step "scenario library"
+# The library also runs inside go test (simulator/scenario's TestLibrary); this is the command
+# QA and CI use, and it leaves the JUnit report in .cache/.
+.cache/payscore-sim scenario run --junit "$PWD/.cache/scenarios-junit.xml" fixtures/scenarios

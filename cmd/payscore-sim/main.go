@@ -1,7 +1,8 @@
 // Command payscore-sim is a local, offline simulator of WeChat Pay Score.
 //
-//	payscore-sim [serve] [--addr 127.0.0.1:8080] [--db payscore-sim.db] [--config merchants.yaml]
+//	payscore-sim [serve] [--addr 127.0.0.1:8080] [--db payscore-sim.db] [--config merchants.yaml] [--seed seed.yaml]
 //	payscore-sim healthcheck [--addr 127.0.0.1:8080]
+//	payscore-sim scenario run [--target URL] [--junit FILE] PATH...
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,8 +42,10 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return serve(ctx, args, stdout, getenv)
 	case "healthcheck":
 		return healthcheck(ctx, args, stdout, getenv)
+	case "scenario":
+		return scenarioCmd(ctx, args, stdout, getenv)
 	default:
-		return fmt.Errorf("unknown command %q: the commands are serve and healthcheck", cmd)
+		return fmt.Errorf("unknown command %q: the commands are serve, healthcheck and scenario", cmd)
 	}
 }
 
@@ -60,7 +64,14 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	cfg := fs.String("config", envOr(getenv, "PAYSCORE_SIM_CONFIG", ""), "YAML file of merchants beside the demo merchant (env PAYSCORE_SIM_CONFIG)")
 	notifySchedule := fs.String("notify-schedule", envOr(getenv, "PAYSCORE_SIM_NOTIFY_SCHEDULE", "payscore"),
 		"notification retry schedule: payscore, apiv3, fast, or a list of waits like 1s,5s,30s (env PAYSCORE_SIM_NOTIFY_SCHEDULE)")
+	controlToken := fs.String("control-token", envOr(getenv, "PAYSCORE_SIM_CONTROL_TOKEN", ""), "token the control API, pages and dashboard require; set it when the address is not loopback (env PAYSCORE_SIM_CONTROL_TOKEN)")
+	seed := newSeedFlag(getenv("PAYSCORE_SIM_SEED"))
+	fs.Var(seed, "seed", "seed file of merchants, authorizations and orders to prepare; repeat or separate with commas (env PAYSCORE_SIM_SEED)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	seeds, err := loadSeeds(seed.files)
+	if err != nil {
 		return err
 	}
 	schedule, err := simulator.ParseRetrySchedule(*notifySchedule)
@@ -73,17 +84,43 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 			return err
 		}
 	}
+	merchants = append(merchants, seeds.merchants...)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger, NotifySchedule: schedule})
+	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger, NotifySchedule: schedule, ControlToken: *controlToken})
 	if err != nil {
 		return err
 	}
+	seeded, err := seeds.apply(ctx, a.Server.Service)
+	if err != nil {
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(err, a.Close(shutdown))
+	}
 	fmt.Fprintf(stdout, "payscore-sim listening on %s (database %s, %d merchants; demo credentials at %[1]s/sim/v1/demo-credentials)\n",
 		a.URL(), *db, len(a.Merchants.All()))
+	for _, line := range seeded {
+		fmt.Fprintln(stdout, line)
+	}
+	if *controlToken == "" && !loopback(*addr) {
+		logger.Warn("the control API, pages and dashboard are open to anyone who reaches " + *addr + ": set --control-token")
+	}
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return a.Close(shutdown)
+}
+
+// loopback reports whether addr listens on a loopback address only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // healthcheck asks a running simulator's /healthz, so a container needs no curl.

@@ -157,3 +157,29 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatal("serve with a missing config file succeeded")
 	}
 }
+
+func TestServeRequiresControlToken(t *testing.T) {
+	url := startServe(t, map[string]string{"PAYSCORE_SIM_CONTROL_TOKEN": "TEST-token"}, "--addr", "127.0.0.1:0", "--db", ":memory:")
+	resp, err := http.Get(url + "/sim/v1/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("/sim/v1/orders without the token: %s", resp.Status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/sim/v1/orders", nil)
+	req.Header.Set("X-Payscore-Sim-Token", "TEST-token")
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/sim/v1/orders with the token: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:0": true, "[::1]:80": true, "0.0.0.0:8080": false, ":8080": false, "192.168.1.10:8080": false} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v", addr, got)
+		}
+	}
+}

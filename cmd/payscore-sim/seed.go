@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+	"github.com/payscore-sim/payscore-sim/simulator/scenario"
+)
+
+// seedFlag is serve's --seed: seed files, the flag repeated or comma-separated. The environment's
+// PAYSCORE_SIM_SEED is the default; a --seed on the command line replaces it.
+type seedFlag struct {
+	files   []string
+	fromEnv bool
+}
+
+func newSeedFlag(env string) *seedFlag {
+	f := &seedFlag{fromEnv: true}
+	f.add(env)
+	return f
+}
+
+func (f *seedFlag) add(v string) {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			f.files = append(f.files, p)
+		}
+	}
+}
+
+func (f *seedFlag) String() string { return strings.Join(f.files, ",") }
+
+func (f *seedFlag) Set(v string) error {
+	if f.fromEnv {
+		f.files, f.fromEnv = nil, false
+	}
+	f.add(v)
+	return nil
+}
+
+// seeds are the parsed seed files: the merchants to serve, and the world to make.
+type seeds struct {
+	files     []*scenario.Seed
+	merchants []*simulator.Merchant
+}
+
+// loadSeeds reads the seed files; every problem names its file, line and column.
+func loadSeeds(paths []string) (*seeds, error) {
+	s := &seeds{}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--seed: %w", err)
+		}
+		sd, err := scenario.ParseSeed(path, data)
+		if err != nil {
+			return nil, err
+		}
+		if sd.Merchants != nil {
+			var configs []merchantConfig
+			if err := scenario.DecodeStrict(path, sd.Merchants, &configs); err != nil {
+				return nil, err
+			}
+			for i, mc := range configs {
+				m, err := mc.merchant(filepath.Dir(path))
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: merchants[%d] (mchid %q): %w", path, sd.Merchants.Content[i].Line, i, mc.MchID, err)
+				}
+				s.merchants = append(s.merchants, m)
+			}
+		}
+		s.files = append(s.files, sd)
+	}
+	return s, nil
+}
+
+// apply seeds the running simulator, file by file, and says what it did.
+func (s *seeds) apply(ctx context.Context, svc *simulator.Service) ([]string, error) {
+	var lines []string
+	for _, sd := range s.files {
+		rep, err := sd.Apply(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, fmt.Sprintf("seeded %s: %s", sd.Path, rep))
+	}
+	return lines, nil
+}
