@@ -583,3 +583,29 @@ func TestSeedApply(t *testing.T) {
 		t.Errorf("report = %q", again.String())
 	}
 }
+
+// TestREADMEScenario runs the scenario the README shows, so that it stays valid.
+func TestREADMEScenario(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## QA scenarios")
+	if !ok {
+		t.Fatal("README.md has no QA scenarios section")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the QA scenarios section has no yaml block")
+	}
+	f, err := scenario.Parse("README.md", []byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, out := runFiles(t, &scenario.Runner{}, []*scenario.File{f})
+	if !rep.OK() || rep.Count(scenario.Pass) != 1 {
+		t.Fatalf("the README's scenario fails:\n%s", out)
+	}
+}
