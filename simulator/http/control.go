@@ -42,7 +42,7 @@ func (s *Server) handleListMerchants(c echo.Context) error {
 	for _, m := range s.Merchants.All() {
 		views = append(views, merchantView{m.MchID, m.AppIDs, m.ServiceIDs, m.KeySerials(), m.Settings})
 	}
-	return s.respondJSON(c, http.StatusOK, map[string]any{"data": views})
+	return s.respondJSON(c, http.StatusOK, listOf(views))
 }
 
 // orderView is an order with the simulator's record of it.
@@ -72,7 +72,7 @@ func (s *Server) handleListOrders(c echo.Context) error {
 	for i, o := range orders {
 		views[i] = viewOf(o)
 	}
-	return s.respondJSON(c, http.StatusOK, map[string]any{"data": views})
+	return s.respondJSON(c, http.StatusOK, listOf(views))
 }
 
 func (s *Server) handleGetOrder(c echo.Context) error {
@@ -102,7 +102,15 @@ func (s *Server) handleListRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.respondJSON(c, http.StatusOK, map[string]any{"data": records})
+	return s.respondJSON(c, http.StatusOK, listOf(records))
+}
+
+// listOf is the answer of a list endpoint: {"data": [...]}, an empty array rather than null.
+func listOf[T any](items []T) map[string]any {
+	if items == nil {
+		items = []T{}
+	}
+	return map[string]any{"data": items}
 }
 
 func limitParam(v string) (int, error) {

@@ -54,7 +54,7 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	for i, n := range ns {
 		views[i] = notificationView{Notification: n, AttemptCount: n.Attempts}
 	}
-	return s.respondJSON(c, http.StatusOK, map[string]any{"data": views})
+	return s.respondJSON(c, http.StatusOK, listOf(views))
 }
 
 // notificationWithAttempts returns the view of n with its attempts.

@@ -63,10 +63,7 @@ func (s *Server) handleListPermissions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ps == nil {
-		ps = []*simulator.Permission{}
-	}
-	return s.respondJSON(c, http.StatusOK, map[string]any{"data": ps})
+	return s.respondJSON(c, http.StatusOK, listOf(ps))
 }
 
 func (s *Server) handleSeedPermission(c echo.Context) error {

@@ -86,7 +86,7 @@ func (s *Server) handleListVisits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.respondJSON(c, http.StatusOK, map[string]any{"data": visits})
+	return s.respondJSON(c, http.StatusOK, listOf(visits))
 }
 
 // visitStep is a Service method that acts for the user on a visit.

@@ -485,3 +485,22 @@ func TestVisitActionRejections(t *testing.T) {
 		}
 	})
 }
+
+// TestEmptyListsAreArrays: a list endpoint with nothing to list answers [] (a client iterating
+// over data must not meet null).
+func TestEmptyListsAreArrays(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	for _, path := range []string{"/sim/v1/visits", "/sim/v1/orders", "/sim/v1/requests", "/sim/v1/notifications", "/sim/v1/permissions"} {
+		resp, err := http.Get(sim.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Data json.RawMessage }
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || string(body.Data) != "[]" {
+			t.Errorf("GET %s: data = %s (%v), want []", path, body.Data, err)
+		}
+	}
+}
