@@ -218,8 +218,9 @@ func (r *Runner) Run(ctx context.Context, files []*File) (*Report, error) {
 	}
 	rep := &Report{Results: results, Duration: time.Since(start)}
 	if r.Out != nil {
-		fmt.Fprintf(r.Out, "%d scenarios: %d passed, %d failed, %d skipped (%.2fs)\n",
-			len(results), rep.Count(Pass), rep.Count(Fail), rep.Count(Skip), rep.Duration.Seconds())
+		// The last line has the plain "N passed, N failed" form that CI systems read.
+		fmt.Fprintf(r.Out, "%d scenarios in %.2fs\nscenarios: %d passed, %d failed, %d skipped\n",
+			len(results), rep.Duration.Seconds(), rep.Count(Pass), rep.Count(Fail), rep.Count(Skip))
 	}
 	return rep, nil
 }
