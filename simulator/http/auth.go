@@ -62,6 +62,10 @@ func signError(message, issue string, diag map[string]any) *simulator.Error {
 // request target exactly as received: clients sign what they send, encoded or not.
 func (s *Server) verifyRequest(r *http.Request, body []byte) (*simulator.Merchant, error) {
 	diag := map[string]any{"location": "header", "field": "Authorization"}
+	if n := len(r.Header.Values("Authorization")); n > 1 {
+		return nil, signError("Http头Authorization格式错误", fmt.Sprintf(
+			"the Authorization header appears %d times; send it once, since which one a server checks is unspecified", n), diag)
+	}
 	header := r.Header.Get("Authorization")
 	auth, err := wxcrypto.ParseAuthorization(header)
 	if err != nil {

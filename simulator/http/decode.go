@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,9 +57,20 @@ func decodeBody(c echo.Context, v any) error {
 				With("issue", "the body must be sent as application/json")
 		}
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return simulator.Errorf(simulator.CodeParamError, "请求体为空").
 			With("location", "body").With("issue", "this API takes a JSON object body")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD and store the mangled text.
+	if !utf8.Valid(body) {
+		return simulator.Errorf(simulator.CodeParamError, "请求体不是有效的UTF-8编码").
+			With("location", "body").With("issue", fmt.Sprintf(
+			"the body is not valid UTF-8 (the first invalid byte is at offset %d): JSON must be UTF-8; was it encoded as GBK?", invalidUTF8At(body)))
+	}
+	if bytes.Equal(trimmed, []byte("null")) {
+		return simulator.Errorf(simulator.CodeParamError, "请求体格式错误").
+			With("location", "body").With("issue", "the body must be a JSON object, not a JSON null")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
@@ -66,7 +80,73 @@ func decodeBody(c echo.Context, v any) error {
 		return simulator.Errorf(simulator.CodeParamError, "请求体格式错误").
 			With("location", "body").With("issue", "the body holds more than one JSON value")
 	}
+	// encoding/json keeps the last of repeated names; which one a server keeps is unspecified.
+	if name := duplicateName(body); name != "" {
+		return simulator.ParamError(name, nil, "appears more than once in its JSON object: names must be unique, since which value a server keeps is unspecified")
+	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of b's first byte that is not part of valid UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// duplicateName returns the path (such as time_range.end_time or post_payments[1].name) of the
+// first name repeated within one object of body, a valid JSON value; "" if there is none.
+func duplicateName(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	name, _ := firstDuplicate(dec, "")
+	return name
+}
+
+// firstDuplicate reads the value at path from dec and returns the path of its first repeated
+// name.
+func firstDuplicate(dec *json.Decoder, path string) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", err
+			}
+			name, _ := tok.(string)
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			if seen[name] {
+				return p, nil
+			}
+			seen[name] = true
+			if dup, err := firstDuplicate(dec, p); dup != "" || err != nil {
+				return dup, err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if dup, err := firstDuplicate(dec, path+"["+strconv.Itoa(i)+"]"); dup != "" || err != nil {
+				return dup, err
+			}
+		}
+	default:
+		return "", nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", err
 }
 
 func bodyError(err error) error {
@@ -80,6 +160,10 @@ func bodyError(err error) error {
 		return e.With("issue", "the body is not valid JSON: it ends too early")
 	case errors.As(err, &typ) && typ.Field == "":
 		return e.With("issue", fmt.Sprintf("the body must be a JSON object, not a JSON %s", typ.Value))
+	case errors.As(err, &typ) && strings.HasPrefix(typ.Value, "number ") && typ.Type.Kind() >= reflect.Int && typ.Type.Kind() <= reflect.Uint64:
+		// A number that does not fit the integer field: 1.5, 1e2, 99999999999999999999.
+		return simulator.ParamError(typ.Field, strings.TrimPrefix(typ.Value, "number "),
+			"must be a whole JSON number within the 64-bit integer range, written without a fraction or an exponent")
 	case errors.As(err, &typ):
 		return simulator.ParamError(typ.Field, typ.Value,
 			fmt.Sprintf("must be a JSON %s, not a JSON %s", jsonKind(typ.Type.Kind()), typ.Value))

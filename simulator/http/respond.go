@@ -114,19 +114,9 @@ func (s *Server) respond(c echo.Context, status int, body []byte) error {
 	if serial == "" {
 		serial = s.Platform.CertSerial
 	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	nonce := wxcrypto.NewNonce()
-	sig, err := s.Platform.Sign(serial, wxcrypto.ResponseMessage(ts, nonce, body))
-	if err != nil {
+	if err := s.signResponse(c.Response().Header(), serial, body); err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set("Request-ID", strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", ""))+"-0")
-	h.Set("Wechatpay-Timestamp", ts)
-	h.Set("Wechatpay-Nonce", nonce)
-	h.Set("Wechatpay-Signature", sig)
-	h.Set("Wechatpay-Serial", serial)
-	h.Set("Wechatpay-Signature-Type", wxcrypto.AuthSchema)
 	if start, ok := c.Get(keyStart).(time.Time); ok {
 		s.logRequest(c, start, status, body)
 	}
@@ -134,4 +124,22 @@ func (s *Server) respond(c echo.Context, status int, body []byte) error {
 		return c.NoContent(status)
 	}
 	return c.Blob(status, "application/json; charset=utf-8", body)
+}
+
+// signResponse sets the Request-ID and Wechatpay-* headers of a response whose body is body,
+// signed with the key of serial.
+func (s *Server) signResponse(h http.Header, serial string, body []byte) error {
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	nonce := wxcrypto.NewNonce()
+	sig, err := s.Platform.Sign(serial, wxcrypto.ResponseMessage(ts, nonce, body))
+	if err != nil {
+		return err
+	}
+	h.Set("Request-ID", strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", ""))+"-0")
+	h.Set("Wechatpay-Timestamp", ts)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", sig)
+	h.Set("Wechatpay-Serial", serial)
+	h.Set("Wechatpay-Signature-Type", wxcrypto.AuthSchema)
+	return nil
 }
