@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
@@ -49,36 +48,13 @@ func notificationNotExist(id string) *simulator.Error {
 	return simulator.Errorf(simulator.CodeNotificationNotExist, "通知不存在").With("notification_id", id)
 }
 
-func scanNotifications(rows *sql.Rows) ([]*simulator.Notification, error) {
-	defer rows.Close()
-	var out []*simulator.Notification
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		var n simulator.Notification
-		if err := json.Unmarshal([]byte(data), &n); err != nil {
-			return nil, err
-		}
-		out = append(out, &n)
-	}
-	return out, rows.Err()
-}
-
 // DueNotifications returns pending notifications due at or before now, oldest first.
-func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*simulator.Notification, error) {
-	rows, err := d.db.QueryContext(ctx, `
-		SELECT data FROM notifications WHERE state = 'PENDING' AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, created_at LIMIT ?`, unixNano(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: due notifications: %w", err)
-	}
-	ns, err := scanNotifications(rows)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: due notifications: %w", err)
-	}
-	return ns, nil
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]*simulator.Notification, error) {
+	var w where
+	w.add("state = 'PENDING'")
+	w.add("next_attempt_at <= ?", unixNano(now))
+	query, args := w.query("SELECT data FROM notifications", "next_attempt_at, created_at", n)
+	return listData(ctx, d, "due notifications", query, args, decodeJSON[simulator.Notification])
 }
 
 // NextNotificationDue returns when the earliest pending notification is due.
@@ -154,28 +130,12 @@ func (d *DB) FindNotification(ctx context.Context, id string) (*simulator.Notifi
 
 // ListNotifications returns notifications newest first.
 func (d *DB) ListNotifications(ctx context.Context, f simulator.NotificationFilter) ([]*simulator.Notification, error) {
-	var where []string
-	var args []any
-	for col, v := range map[string]string{"mchid": f.MchID, "out_order_no": f.OutOrderNo, "event_type": string(f.EventType)} {
-		if v != "" {
-			where = append(where, col+" = ?")
-			args = append(args, v)
-		}
-	}
-	query := "SELECT data FROM notifications"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
-	rows, err := d.db.QueryContext(ctx, query, append(args, limit(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list notifications: %w", err)
-	}
-	ns, err := scanNotifications(rows)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list notifications: %w", err)
-	}
-	return ns, nil
+	var w where
+	w.eq("mchid", f.MchID)
+	w.eq("out_order_no", f.OutOrderNo)
+	w.eq("event_type", string(f.EventType))
+	query, args := w.query("SELECT data FROM notifications", "created_at DESC, rowid DESC", f.Limit)
+	return listData(ctx, d, "notifications", query, args, decodeJSON[simulator.Notification])
 }
 
 // ListAttempts returns a notification's attempts in order.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
@@ -229,50 +228,14 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 
 // ListOrders returns orders newest first by CreatedAt.
 func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simulator.Order, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.MchID != "" {
-		where = append(where, "mchid = ?")
-		args = append(args, f.MchID)
-	}
-	if f.State != "" {
-		where = append(where, "state = ?")
-		args = append(args, string(f.State))
-	}
+	var w where
+	w.eq("mchid", f.MchID)
+	w.eq("state", string(f.State))
 	if !f.CreatedBefore.IsZero() {
-		where = append(where, "created_at < ?")
-		args = append(args, unixNano(f.CreatedBefore))
+		w.add("created_at < ?", unixNano(f.CreatedBefore))
 	}
-	query := "SELECT data FROM orders"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY created_at DESC, id DESC LIMIT ?"
-	args = append(args, limit(f.Limit))
-
-	rows, err := d.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list orders: %w", err)
-	}
-	defer rows.Close()
-	var orders []*simulator.Order
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: list orders: %w", err)
-		}
-		o, err := decodeOrder(data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list orders: %w", err)
-		}
-		orders = append(orders, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list orders: %w", err)
-	}
-	return orders, nil
+	query, args := w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
+	return listData(ctx, d, "orders", query, args, decodeOrder)
 }
 
 // wrapUnlessDomain adds context to err, except to a *simulator.Error, which the caller hands to

@@ -197,46 +197,15 @@ func savePermission(ctx context.Context, tx *sql.Tx, id string, p *simulator.Per
 
 // ListPermissions returns permissions newest first.
 func (d *DB) ListPermissions(ctx context.Context, f simulator.PermissionFilter) ([]*simulator.Permission, error) {
-	var (
-		where []string
-		args  []any
-	)
-	for _, c := range []struct{ column, value string }{
-		{"mchid", f.MchID}, {"service_id", f.ServiceID}, {"appid", f.AppID}, {"openid", f.OpenID},
-		{"authorization_code", f.AuthorizationCode}, {"state", string(f.State)},
-	} {
-		if c.value != "" {
-			where = append(where, c.column+" = ?")
-			args = append(args, c.value)
-		}
-	}
-	query := "SELECT data FROM permissions"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
-	args = append(args, limit(f.Limit))
-	rows, err := d.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list permissions: %w", err)
-	}
-	defer rows.Close()
-	var out []*simulator.Permission
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: list permissions: %w", err)
-		}
-		p, err := decodePermission(data)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list permissions: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list permissions: %w", err)
-	}
-	return out, nil
+	var w where
+	w.eq("mchid", f.MchID)
+	w.eq("service_id", f.ServiceID)
+	w.eq("appid", f.AppID)
+	w.eq("openid", f.OpenID)
+	w.eq("authorization_code", f.AuthorizationCode)
+	w.eq("state", string(f.State))
+	query, args := w.query("SELECT data FROM permissions", "created_at DESC, rowid DESC", f.Limit)
+	return listData(ctx, d, "permissions", query, args, decodePermission)
 }
 
 // encodeEnableVisit stores a visit without the permission it carries when loaded.

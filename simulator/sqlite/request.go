@@ -50,35 +50,25 @@ func jsonOrNull(v any, isNil bool) (sql.NullString, error) {
 // ListRequests returns records newest first by Time, the later logged first among equal times.
 // Diagnostic values come back as JSON decodes them (numbers as float64).
 func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*simulator.RequestRecord, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.MchID != "" {
-		where = append(where, "mchid = ?")
-		args = append(args, f.MchID)
-	}
+	var w where
+	w.eq("mchid", f.MchID)
 	if f.Failed {
 		// Written as in the partial index requests_failed_time, which SQLite then uses.
-		where = append(where, "status >= 400")
+		w.add("status >= 400")
 	}
 	var mentions []string
+	var mentionArgs []any
 	for _, m := range f.Mentions {
 		if m != "" {
 			mentions = append(mentions, "instr(target, ?) > 0 OR instr(request_body, ?) > 0")
-			args = append(args, m, m)
+			mentionArgs = append(mentionArgs, m, m)
 		}
 	}
 	if len(mentions) > 0 {
-		where = append(where, "("+strings.Join(mentions, " OR ")+")")
+		w.add("("+strings.Join(mentions, " OR ")+")", mentionArgs...)
 	}
-	query := `SELECT id, time, mchid, method, target, request_body, status, code, message,
-		response_body, diagnostic, warnings, duration_ns FROM requests`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY time DESC, id DESC LIMIT ?"
-	args = append(args, limit(f.Limit))
+	query, args := w.query(`SELECT id, time, mchid, method, target, request_body, status, code, message,
+		response_body, diagnostic, warnings, duration_ns FROM requests`, "time DESC, id DESC", f.Limit)
 
 	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {

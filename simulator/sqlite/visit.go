@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
@@ -97,38 +96,9 @@ func (d *DB) UpdateVisit(ctx context.Context, id string, fn func(*simulator.Visi
 
 // ListVisits returns visits newest first.
 func (d *DB) ListVisits(ctx context.Context, f simulator.VisitFilter) ([]*simulator.Visit, error) {
-	var where []string
-	var args []any
-	if f.MchID != "" {
-		where = append(where, "v.mchid = ?")
-		args = append(args, f.MchID)
-	}
-	if f.OutOrderNo != "" {
-		where = append(where, "o.out_order_no = ?")
-		args = append(args, f.OutOrderNo)
-	}
-	query := "SELECT v.data FROM visits v JOIN orders o ON o.id = v.order_rowid"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY v.created_at DESC, v.rowid DESC LIMIT ?"
-	args = append(args, limit(f.Limit))
-	rows, err := d.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list visits: %w", err)
-	}
-	defer rows.Close()
-	var visits []*simulator.Visit
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: list visits: %w", err)
-		}
-		var v simulator.Visit
-		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return nil, fmt.Errorf("sqlite: list visits: %w", err)
-		}
-		visits = append(visits, &v)
-	}
-	return visits, rows.Err()
+	var w where
+	w.eq("v.mchid", f.MchID)
+	w.eq("o.out_order_no", f.OutOrderNo)
+	query, args := w.query("SELECT v.data FROM visits v JOIN orders o ON o.id = v.order_rowid", "v.created_at DESC, v.rowid DESC", f.Limit)
+	return listData(ctx, d, "visits", query, args, decodeJSON[simulator.Visit])
 }

@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// where collects the conditions of a list query. A filter field left empty matches everything.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// eq adds "column = value" unless value is empty.
+func (w *where) eq(column, value string) {
+	if value != "" {
+		w.add(column+" = ?", value)
+	}
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// query is selectFrom with the conditions, then order and the limit n.
+func (w *where) query(selectFrom, order string, n int) (string, []any) {
+	q := selectFrom
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	return q + " ORDER BY " + order + " LIMIT ?", append(w.args, limit(n))
+}
+
+// listData runs a query that selects one data column and decodes each row with decode.
+func listData[T any](ctx context.Context, d *DB, what, query string, args []any, decode func(string) (T, error)) ([]T, error) {
+	rows, err := d.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
+		}
+		v, err := decode(data)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// decodeJSON decodes a data column holding the JSON of a T.
+func decodeJSON[T any](data string) (*T, error) {
+	var v T
+	if err := json.Unmarshal([]byte(data), &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
