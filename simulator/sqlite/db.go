@@ -296,7 +296,7 @@ func (d *DB) migrate(ctx context.Context, file bool) (err error) {
 		}
 		if objects == 0 {
 			// A new file holds nothing to lose, so it is built without fsync: switching it to
-			// WAL and creating the schema otherwise costs 5 fsyncs, 5 to 20 ms of a start-up
+			// WAL and creating the schema otherwise costs 6 fsyncs, 5 to 20 ms of a start-up
 			// that should take a few. Back to NORMAL before anything is stored; should that
 			// fail, Open fails and the connection is closed.
 			if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {

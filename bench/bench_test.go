@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/payscore-sim/payscore-sim/bench/floor"
+	"github.com/payscore-sim/payscore-sim/simulator/app"
+	"github.com/payscore-sim/payscore-sim/simulator/client"
+	"github.com/payscore-sim/payscore-sim/simulator/simtest"
+)
+
+// queryOrders is how many orders the query benchmarks pick from.
+const queryOrders = 1000
+
+// BenchmarkSigned measures signed create and signed query through the real HTTP stack on
+// loopback, client signing and response verification included, at 1 and 16 concurrent
+// clients, beside the floor (package floor) under the same load. Each iteration is one call to
+// the simulator and one to the floor, made in alternating blocks (bench.Compare), so that a busy
+// moment of a shared machine hits both alike. Reported: the simulator's calls/s, p50_ms and
+// p99_ms, the floor's (floor_calls/s, floor_p50_ms, floor_p99_ms), floor_ratio (the
+// simulator's calls/s over the floor's) and p99_ratio.
+//
+//	go test -run '^$' -bench Signed -benchtime 1500x ./bench
+func BenchmarkSigned(b *testing.B) {
+	floorURL, stopFloor, err := floor.Serve()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stopFloor()
+	sim := simtest.Start(b, app.Options{DB: filepath.Join(b.TempDir(), "bench.db")})
+	ctx := context.Background()
+	prefix := "BENCH" + strconv.FormatInt(time.Now().UnixNano(), 36)
+
+	floorClient, err := NewClient(floorURL, 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	simClient, err := NewClient(sim.URL, 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The query benchmarks read orders made through the API.
+	if _, err := Drive(ctx, 16, queryOrders, func(i int) error {
+		return Create(ctx, simClient, OrderNo(prefix+"Q", i))
+	}); err != nil {
+		b.Fatal(err)
+	}
+
+	var seq atomic.Int64
+	ops := []struct {
+		name string
+		call func(c *client.Client) func(int) error
+	}{
+		{"create", func(c *client.Client) func(int) error {
+			return func(int) error { return Create(ctx, c, OrderNo(prefix+"C", int(seq.Add(1)))) }
+		}},
+		{"query", func(c *client.Client) func(int) error {
+			return func(int) error { return Query(ctx, c, OrderNo(prefix+"Q", rand.IntN(queryOrders))) }
+		}},
+	}
+	for _, op := range ops {
+		for _, conc := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/c=%d", op.name, conc), func(b *testing.B) {
+				// Warm both: connections, caches.
+				if _, _, err := Compare(ctx, conc, 2*conc, conc, op.call(floorClient), op.call(simClient)); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				f, s, err := Compare(ctx, conc, b.N, 10*conc, op.call(floorClient), op.call(simClient))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				b.ReportMetric(s.Rate(), "calls/s")
+				b.ReportMetric(ms(s.Pct(.5)), "p50_ms")
+				b.ReportMetric(ms(s.Pct(.99)), "p99_ms")
+				b.ReportMetric(f.Rate(), "floor_calls/s")
+				b.ReportMetric(ms(f.Pct(.5)), "floor_p50_ms")
+				b.ReportMetric(ms(f.Pct(.99)), "floor_p99_ms")
+				b.ReportMetric(s.Rate()/f.Rate(), "floor_ratio")
+				b.ReportMetric(float64(s.Pct(.99))/float64(f.Pct(.99)), "p99_ratio")
+			})
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
