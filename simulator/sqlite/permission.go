@@ -235,25 +235,9 @@ func (d *DB) CreateEnableVisit(ctx context.Context, v *simulator.Visit) error {
 }
 
 func loadEnableVisit(ctx context.Context, q queryer, id string) (*simulator.Visit, *simulator.Permission, error) {
-	var vdata, pdata string
-	err := q.QueryRowContext(ctx, `
+	return loadVisitWith(ctx, q, id, `
 		SELECT v.data, p.data FROM permission_visits v JOIN permissions p ON p.id = v.permission_id
-		WHERE v.id = ?`, id).Scan(&vdata, &pdata)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, visitNotExist(id)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: load visit %s: %w", id, err)
-	}
-	var v simulator.Visit
-	if err := json.Unmarshal([]byte(vdata), &v); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: decode visit %s: %w", id, err)
-	}
-	p, err := decodePermission(pdata)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: load visit %s: %w", id, err)
-	}
-	return &v, p, nil
+		WHERE v.id = ?`, decodePermission)
 }
 
 // FindEnableVisit returns the visit and its permission, or VISIT_NOT_EXIST.

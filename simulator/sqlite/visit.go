@@ -35,26 +35,31 @@ func (d *DB) CreateVisit(ctx context.Context, v *simulator.Visit) error {
 	return nil
 }
 
-const selectVisit = `SELECT v.data, o.data FROM visits v JOIN orders o ON o.id = v.order_rowid WHERE v.id = ?`
-
-func loadVisit(ctx context.Context, q queryer, id string) (*simulator.Visit, *simulator.Order, error) {
+// loadVisitWith loads a visit and what it acts on (its order, or for wxpayScoreEnable its
+// permission) with query, which selects the two data columns of the visit id.
+func loadVisitWith[T any](ctx context.Context, q queryer, id, query string, decode func(string) (T, error)) (*simulator.Visit, T, error) {
+	var zero T
 	var vdata, odata string
-	err := q.QueryRowContext(ctx, selectVisit, id).Scan(&vdata, &odata)
+	err := q.QueryRowContext(ctx, query, id).Scan(&vdata, &odata)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, visitNotExist(id)
+		return nil, zero, visitNotExist(id)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: load visit %s: %w", id, err)
+		return nil, zero, fmt.Errorf("sqlite: load visit %s: %w", id, err)
 	}
 	var v simulator.Visit
 	if err := json.Unmarshal([]byte(vdata), &v); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: decode visit %s: %w", id, err)
+		return nil, zero, fmt.Errorf("sqlite: decode visit %s: %w", id, err)
 	}
-	o, err := decodeOrder(odata)
+	o, err := decode(odata)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: load visit %s: %w", id, err)
+		return nil, zero, fmt.Errorf("sqlite: load visit %s: %w", id, err)
 	}
 	return &v, o, nil
+}
+
+func loadVisit(ctx context.Context, q queryer, id string) (*simulator.Visit, *simulator.Order, error) {
+	return loadVisitWith(ctx, q, id, `SELECT v.data, o.data FROM visits v JOIN orders o ON o.id = v.order_rowid WHERE v.id = ?`, decodeOrder)
 }
 
 // FindVisit returns the visit and its order, or VISIT_NOT_EXIST.
