@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-pay/gopay/wechat/v3"
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
@@ -98,22 +101,65 @@ func signedDetail(no, serviceID string) map[string]any {
 	}, fixtures.DemoAPIv2Key)
 }
 
+// TestVisitOutcomes: for each of the three ways out of the Pay Score page, the merchant
+// creates the order and queries it afterwards with a real SDK (gopay, then wechatpay-go), and
+// the visit is opened with extraData the test signed itself by the reference's algorithm.
 func TestVisitOutcomes(t *testing.T) {
 	t.Parallel()
 	sim := simtest.Start(t, app.Options{})
-	c := sim.DemoClient(t)
-	query := func(t *testing.T, key, value string) map[string]any {
-		t.Helper()
-		resp, err := c.Do(context.Background(), http.MethodGet, "/v3/payscore/serviceorder?"+key+"="+value+
-			"&service_id="+fixtures.DemoServiceID+"&appid="+fixtures.DemoAppID, nil)
-		if err != nil || resp.Status != http.StatusOK {
-			t.Fatalf("query %s=%s: %v %d %s", key, value, err, resp.Status, resp.Body)
+	gp, wx := sim.GoPay(t), sim.WechatPayGo(t)
+	ctx := context.Background()
+	end := time.Now().In(simulator.ChinaTime).Add(3 * time.Hour).Format("20060102150405")
+	body := func(no string) map[string]any {
+		return map[string]any{
+			"out_order_no": no, "appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID,
+			"service_introduction": "共享充电宝", "need_user_confirm": true,
+			"time_range": map[string]any{"start_time": "OnAccept", "end_time": end},
+			"risk_fund":  map[string]any{"name": "DEPOSIT", "amount": 9900},
+			"notify_url": "https://merchant.example.com/payscore/notify",
 		}
-		var o map[string]any
-		_ = resp.Decode(&o)
-		return o
 	}
-	tests := []struct {
+	// Each SDK creates and queries; the order's state is what the merchant sees.
+	sdks := []struct {
+		name   string
+		create func(t *testing.T, no string) (pkg string)
+		query  func(t *testing.T, key, value string) (state string)
+	}{
+		{"gopay", func(t *testing.T, no string) string {
+			rsp, err := gp.V3ScoreOrderCreate(ctx, body(no))
+			if err != nil || rsp.Code != 0 {
+				t.Fatalf("gopay create: %v %+v", err, rsp)
+			}
+			return rsp.Response.Package
+		}, func(t *testing.T, key, value string) string {
+			noType := wechat.OutTradeNo
+			if key == "query_id" {
+				noType = wechat.QueryId
+			}
+			rsp, err := gp.V3ScoreOrderQuery(ctx, noType, fixtures.DemoAppID, value, fixtures.DemoServiceID)
+			if err != nil || rsp.Code != 0 {
+				t.Fatalf("gopay query %s=%s: %v %+v", key, value, err, rsp)
+			}
+			return rsp.Response.State
+		}},
+		{"wechatpay-go", func(t *testing.T, no string) string {
+			result, err := wx.Post(ctx, "https://api.mch.weixin.qq.com/v3/payscore/serviceorder", body(no))
+			var o struct{ Package string }
+			if err != nil || core.UnMarshalResponse(result.Response, &o) != nil {
+				t.Fatalf("wechatpay-go create: %v", err)
+			}
+			return o.Package
+		}, func(t *testing.T, key, value string) string {
+			result, err := wx.Get(ctx, "https://api.mch.weixin.qq.com/v3/payscore/serviceorder?"+key+"="+value+
+				"&service_id="+fixtures.DemoServiceID+"&appid="+fixtures.DemoAppID)
+			var o struct{ State string }
+			if err != nil || core.UnMarshalResponse(result.Response, &o) != nil {
+				t.Fatalf("wechatpay-go query %s=%s: %v", key, value, err)
+			}
+			return o.State
+		}},
+	}
+	outcomes := []struct {
 		name      string
 		actions   []string
 		wantQuery bool
@@ -123,49 +169,51 @@ func TestVisitOutcomes(t *testing.T) {
 		{"confirm then back icon", []string{"confirm", "back"}, false, "DOING"},
 		{"back icon without confirming", []string{"back"}, false, "CREATED"},
 	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			no := fmt.Sprintf("visit-outcome-%d", i)
-			pkg := visitCreate(t, c, no)
-			status, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{
-				"businessType": "wxpayScoreUse", "extraData": signedUse(pkg, fixtures.DemoAPIv2Key)})
-			if status != http.StatusCreated {
-				t.Fatalf("open visit: %d %v", status, v)
-			}
-			id := v["visit_id"].(string)
-			if !strings.HasSuffix(v["page_url"].(string), "/sim/visits/"+id) || v["signed"] != true {
-				t.Fatalf("visit = %v", v)
-			}
-			var last map[string]any
-			for _, a := range tt.actions {
-				var st int
-				st, last = visitPost(t, sim, "/sim/v1/visits/"+id+"/"+a, nil)
-				if st != http.StatusOK {
-					t.Fatalf("%s: %d %v", a, st, last)
+	for _, sdk := range sdks {
+		for i, tt := range outcomes {
+			t.Run(sdk.name+"/"+tt.name, func(t *testing.T) {
+				no := fmt.Sprintf("visit-outcome-%s-%d", strings.ReplaceAll(sdk.name, "-", ""), i)
+				pkg := sdk.create(t, no)
+				status, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{
+					"businessType": "wxpayScoreUse", "extraData": signedUse(pkg, fixtures.DemoAPIv2Key)})
+				if status != http.StatusCreated {
+					t.Fatalf("open visit: %d %v", status, v)
 				}
-			}
-			// The answer to leaving is what App.onShow receives.
-			if last["scene"] != float64(1038) {
-				t.Fatalf("scene = %v", last["scene"])
-			}
-			ref := last["referrerInfo"].(map[string]any)
-			if ref["appId"] != simulator.PayScoreAppID {
-				t.Fatalf("referrerInfo = %v", ref)
-			}
-			extra, hasExtra := ref["extraData"].(map[string]any)
-			if hasExtra != tt.wantQuery {
-				t.Fatalf("extraData = %v, want present %v", ref["extraData"], tt.wantQuery)
-			}
-			var o map[string]any
-			if tt.wantQuery {
-				o = query(t, "query_id", extra["query_id"].(string))
-			} else {
-				o = query(t, "out_order_no", no)
-			}
-			if o["state"] != tt.wantState || o["out_order_no"] != no {
-				t.Fatalf("order = %v, want state %s", o, tt.wantState)
-			}
-		})
+				id := v["visit_id"].(string)
+				if !strings.HasSuffix(v["page_url"].(string), "/sim/visits/"+id) || v["signed"] != true {
+					t.Fatalf("visit = %v", v)
+				}
+				var last map[string]any
+				for _, a := range tt.actions {
+					var st int
+					st, last = visitPost(t, sim, "/sim/v1/visits/"+id+"/"+a, nil)
+					if st != http.StatusOK {
+						t.Fatalf("%s: %d %v", a, st, last)
+					}
+				}
+				// The answer to leaving is what App.onShow receives.
+				if last["scene"] != float64(1038) {
+					t.Fatalf("scene = %v", last["scene"])
+				}
+				ref := last["referrerInfo"].(map[string]any)
+				if ref["appId"] != simulator.PayScoreAppID {
+					t.Fatalf("referrerInfo = %v", ref)
+				}
+				extra, hasExtra := ref["extraData"].(map[string]any)
+				if hasExtra != tt.wantQuery {
+					t.Fatalf("extraData = %v, want present %v", ref["extraData"], tt.wantQuery)
+				}
+				var state string
+				if tt.wantQuery {
+					state = sdk.query(t, "query_id", extra["query_id"].(string))
+				} else {
+					state = sdk.query(t, "out_order_no", no)
+				}
+				if state != tt.wantState {
+					t.Fatalf("the merchant's query says %s, want %s", state, tt.wantState)
+				}
+			})
+		}
 	}
 }
 
