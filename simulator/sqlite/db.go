@@ -150,6 +150,10 @@ type DB struct {
 	stop         chan struct{}
 	stopped      chan struct{}
 	stopOnce     sync.Once
+	// read serves the queries that change nothing. In WAL mode readers do not wait for the
+	// writer, so a query need not queue behind the one writing connection. An in-memory
+	// database has just the one connection, and read is db.
+	read *sql.DB
 }
 
 var memoryDBs atomic.Int64
@@ -223,7 +227,16 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
+	d.read = db
 	if !memory {
+		ro := u
+		roParams := url.Values{"_query_only": {"1"}, "_busy_timeout": {"5000"}, "_stmt_cache_size": {"32"}}
+		ro.RawQuery = roParams.Encode()
+		if d.read, err = sql.Open("sqlite3", ro.String()); err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.read.SetMaxOpenConns(readConns)
 		if d.checkpointer, err = sql.Open("sqlite3", u.String()); err != nil {
 			d.Close()
 			return nil, err
@@ -247,8 +260,14 @@ func (d *DB) Close() error {
 	if d.keep != nil {
 		d.keep.Close()
 	}
+	if d.read != nil && d.read != d.db {
+		d.read.Close()
+	}
 	return d.db.Close()
 }
+
+// readConns bounds the connections that serve queries of a file database.
+const readConns = 4
 
 // Checkpoints: SQLite copies the WAL into the database in the connection whose commit takes
 // the WAL past wal_autocheckpoint pages, with two fsyncs and a few MB written: that call took

@@ -36,7 +36,7 @@ func (w *where) query(selectFrom, order string, n int) (string, []any) {
 
 // listData runs a query that selects one data column and decodes each row with decode.
 func listData[T any](ctx context.Context, d *DB, what, query string, args []any, decode func(string) (T, error)) ([]T, error) {
-	rows, err := d.db.QueryContext(ctx, query, args...)
+	rows, err := d.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
 	}

@@ -60,7 +60,7 @@ func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]*sim
 // NextNotificationDue returns when the earliest pending notification is due.
 func (d *DB) NextNotificationDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	err := d.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'PENDING'`).Scan(&next)
+	err := d.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'PENDING'`).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlite: next notification: %w", err)
 	}
@@ -114,7 +114,7 @@ func (d *DB) saveAttempt(ctx context.Context, n *simulator.Notification, a *simu
 // FindNotification returns a notification, or NOTIFICATION_NOT_EXIST.
 func (d *DB) FindNotification(ctx context.Context, id string) (*simulator.Notification, error) {
 	var data string
-	err := d.db.QueryRowContext(ctx, `SELECT data FROM notifications WHERE id = ?`, id).Scan(&data)
+	err := d.read.QueryRowContext(ctx, `SELECT data FROM notifications WHERE id = ?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notificationNotExist(id)
 	}
@@ -140,7 +140,7 @@ func (d *DB) ListNotifications(ctx context.Context, f simulator.NotificationFilt
 
 // ListAttempts returns a notification's attempts in order.
 func (d *DB) ListAttempts(ctx context.Context, notificationID string) ([]*simulator.DeliveryAttempt, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, data FROM delivery_attempts WHERE notification_id = ? ORDER BY id`, notificationID)
+	rows, err := d.read.QueryContext(ctx, `SELECT id, data FROM delivery_attempts WHERE notification_id = ? ORDER BY id`, notificationID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list attempts: %w", err)
 	}
@@ -198,7 +198,7 @@ const clockOffsetKey = "clock_offset_ns"
 // ClockOffset returns the saved clock offset, zero when none was saved.
 func (d *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
 	var v string
-	err := d.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, clockOffsetKey).Scan(&v)
+	err := d.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, clockOffsetKey).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -146,9 +146,9 @@ func (d *DB) FindOrder(ctx context.Context, mchid string, key simulator.OrderKey
 	)
 	switch {
 	case key.OutOrderNo != "" && key.QueryID == "":
-		o, err = loadOrder(ctx, d.db, "out_order_no", key.OutOrderNo, selectByOutOrderNo, mchid, key.OutOrderNo)
+		o, err = loadOrder(ctx, d.read, "out_order_no", key.OutOrderNo, selectByOutOrderNo, mchid, key.OutOrderNo)
 	case key.QueryID != "" && key.OutOrderNo == "":
-		o, err = loadOrder(ctx, d.db, "query_id", key.QueryID, `
+		o, err = loadOrder(ctx, d.read, "query_id", key.QueryID, `
 			SELECT o.data FROM query_ids q JOIN orders o ON o.id = q.order_rowid
 			WHERE q.query_id = ? AND o.mchid = ?`,
 			key.QueryID, mchid)
@@ -161,7 +161,7 @@ func (d *DB) FindOrder(ctx context.Context, mchid string, key simulator.OrderKey
 // FindOrderByPackage returns the order whose package is pkg, or an ORDER_NOT_EXIST
 // *simulator.Error whose detail names the package. The front end knows only the package.
 func (d *DB) FindOrderByPackage(ctx context.Context, pkg string) (*simulator.Order, error) {
-	o, err := loadOrder(ctx, d.db, "package", pkg, `SELECT data FROM orders WHERE package = ?`, pkg)
+	o, err := loadOrder(ctx, d.read, "package", pkg, `SELECT data FROM orders WHERE package = ?`, pkg)
 	return o, wrapUnlessDomain(err, "sqlite: find order by package: %w")
 }
 

@@ -132,14 +132,14 @@ func (d *DB) createPermission(ctx context.Context, p *simulator.Permission) (*si
 
 // FindPermission returns the merchant's permission of a service by authorization_code.
 func (d *DB) FindPermission(ctx context.Context, mchid, serviceID, code string) (*simulator.Permission, error) {
-	p, err := loadPermission(ctx, d.db, "authorization_code", code, selectPermissionByCode, mchid, serviceID, code)
+	p, err := loadPermission(ctx, d.read, "authorization_code", code, selectPermissionByCode, mchid, serviceID, code)
 	return p, wrapUnlessDomain(err, "sqlite: find permission %s/%s/%s: %w", mchid, serviceID, code)
 }
 
 // FindPermissionByOpenID returns the user's AVAILABLE permission, else the user's most recently
 // changed one.
 func (d *DB) FindPermissionByOpenID(ctx context.Context, mchid, appid, serviceID, openid string) (*simulator.Permission, error) {
-	p, err := loadPermission(ctx, d.db, "openid", openid, `
+	p, err := loadPermission(ctx, d.read, "openid", openid, `
 		SELECT data FROM permissions WHERE mchid = ? AND appid = ? AND service_id = ? AND openid = ?
 		ORDER BY state = 'AVAILABLE' DESC, updated_at DESC, created_at DESC LIMIT 1`,
 		mchid, appid, serviceID, openid)
@@ -148,7 +148,7 @@ func (d *DB) FindPermissionByOpenID(ctx context.Context, mchid, appid, serviceID
 
 // FindPermissionByToken returns the permission whose live token is token.
 func (d *DB) FindPermissionByToken(ctx context.Context, token string) (*simulator.Permission, error) {
-	p, err := loadPermission(ctx, d.db, "apply_permissions_token", token, `SELECT data FROM permissions WHERE token = ?`, token)
+	p, err := loadPermission(ctx, d.read, "apply_permissions_token", token, `SELECT data FROM permissions WHERE token = ?`, token)
 	return p, wrapUnlessDomain(err, "sqlite: find permission by token: %w")
 }
 
@@ -242,7 +242,7 @@ func loadEnableVisit(ctx context.Context, q queryer, id string) (*simulator.Visi
 
 // FindEnableVisit returns the visit and its permission, or VISIT_NOT_EXIST.
 func (d *DB) FindEnableVisit(ctx context.Context, id string) (*simulator.Visit, *simulator.Permission, error) {
-	return loadEnableVisit(ctx, d.db, id)
+	return loadEnableVisit(ctx, d.read, id)
 }
 
 // UpdateEnableVisit changes a visit and its permission in one write transaction, so that the

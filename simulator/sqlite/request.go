@@ -70,7 +70,7 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 	query, args := w.query(`SELECT id, time, mchid, method, target, request_body, status, code, message,
 		response_body, diagnostic, warnings, duration_ns FROM requests`, "time DESC, id DESC", f.Limit)
 
-	rows, err := d.db.QueryContext(ctx, query, args...)
+	rows, err := d.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list requests: %w", err)
 	}

@@ -64,7 +64,7 @@ func loadVisit(ctx context.Context, q queryer, id string) (*simulator.Visit, *si
 
 // FindVisit returns the visit and its order, or VISIT_NOT_EXIST.
 func (d *DB) FindVisit(ctx context.Context, id string) (*simulator.Visit, *simulator.Order, error) {
-	return loadVisit(ctx, d.db, id)
+	return loadVisit(ctx, d.read, id)
 }
 
 // UpdateVisit changes a visit and its order in one write transaction, so that the user's
