@@ -552,3 +552,50 @@ func TestEmptyListsAreArrays(t *testing.T) {
 		}
 	}
 }
+
+// TestVisitListIncludesAuthorizations: GET /sim/v1/visits lists the visits of orders and of
+// authorizations (wxpayScoreEnable) together, newest first.
+func TestVisitListIncludesAuthorizations(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	c := sim.DemoClient(t)
+	_, use := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": map[string]any{"package": visitCreate(t, c, "list-use")}})
+	resp, err := c.Do(context.Background(), http.MethodPost, "/v3/payscore/permissions", map[string]any{
+		"service_id": fixtures.DemoServiceID, "appid": fixtures.DemoAppID, "authorization_code": "LIST-AUTH"})
+	var tok struct {
+		Token string `json:"apply_permissions_token"`
+	}
+	if err != nil || resp.Decode(&tok) != nil || tok.Token == "" {
+		t.Fatalf("permissions: %v %v", err, resp)
+	}
+	st, enable := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreEnable", "extraData": map[string]any{"apply_permissions_token": tok.Token}})
+	if st != http.StatusCreated {
+		t.Fatalf("open enable visit: %d %v", st, enable)
+	}
+	list := func(query string) []string {
+		r, err := http.Get(sim.URL + "/sim/v1/visits?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var body struct {
+			Data []struct {
+				ID string `json:"visit_id"`
+			}
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, v := range body.Data {
+			ids = append(ids, v.ID)
+		}
+		return ids
+	}
+	if got, want := list("mchid="+fixtures.DemoMchID), []string{enable["visit_id"].(string), use["visit_id"].(string)}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("visits of the merchant = %v, want %v (newest first)", got, want)
+	}
+	if got := list("out_order_no=list-use"); len(got) != 1 || got[0] != use["visit_id"] {
+		t.Errorf("visits of order list-use = %v", got)
+	}
+}

@@ -99,11 +99,15 @@ func (d *DB) UpdateVisit(ctx context.Context, id string, fn func(*simulator.Visi
 	return v, o, nil
 }
 
-// ListVisits returns visits newest first.
+// ListVisits returns visits newest first: those of orders and those of authorizations
+// (wxpayScoreEnable), which are kept apart because they have no order.
 func (d *DB) ListVisits(ctx context.Context, f simulator.VisitFilter) ([]*simulator.Visit, error) {
 	var w where
-	w.eq("v.mchid", f.MchID)
-	w.eq("o.out_order_no", f.OutOrderNo)
-	query, args := w.query("SELECT v.data FROM visits v JOIN orders o ON o.id = v.order_rowid", "v.created_at DESC, v.rowid DESC", f.Limit)
+	w.eq("mchid", f.MchID)
+	w.eq("out_order_no", f.OutOrderNo)
+	query, args := w.query(`SELECT data FROM (
+		SELECT v.data, v.mchid, o.out_order_no, v.created_at, v.rowid AS n FROM visits v JOIN orders o ON o.id = v.order_rowid
+		UNION ALL
+		SELECT data, mchid, '' AS out_order_no, created_at, rowid AS n FROM permission_visits)`, "created_at DESC, n DESC", f.Limit)
 	return listData(ctx, d, "visits", query, args, decodeJSON[simulator.Visit])
 }
