@@ -43,9 +43,16 @@ func (c *check) match(field, v string, re *regexp.Regexp, rule string) {
 	}
 }
 
+// maxAmount bounds any amount, in fen, far above anything real, so that the sums of up to 100
+// items can never overflow.
+const maxAmount = 1_000_000_000_000_000
+
 func (c *check) amount(field string, v int64, min int64) {
-	if v < min {
+	switch {
+	case v < min:
 		c.fail(field, v, fmt.Sprintf("must be at least %d (fen)", min))
+	case v > maxAmount:
+		c.fail(field, v, fmt.Sprintf("must be at most %d (fen)", int64(maxAmount)))
 	}
 }
 

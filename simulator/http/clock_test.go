@@ -286,3 +286,23 @@ func TestOrderHistoryNamesEveryCause(t *testing.T) {
 		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAmountsCannotOverflow: two amounts near the int64 limit would wrap total_amount negative;
+// each amount is bounded instead.
+func TestAmountsCannotOverflow(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	end := time.Now().In(simulator.ChinaTime).Add(3 * time.Hour).Format("20060102150405")
+	resp, err := sim.DemoClient(t).Do(context.Background(), http.MethodPost, "/v3/payscore/serviceorder", map[string]any{
+		"out_order_no": "overflow", "appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID,
+		"service_introduction": "x", "time_range": map[string]any{"start_time": "OnAccept", "end_time": end},
+		"risk_fund":  map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 100},
+		"notify_url": "https://merchant.example.com/n",
+		"post_payments": []map[string]any{
+			{"name": "a", "amount": int64(9223372036854775807)}, {"name": "b", "amount": int64(9223372036854775807)}},
+	})
+	e := resp.Err()
+	if err != nil || resp.Status != http.StatusBadRequest || e.Code != "PARAM_ERROR" || e.Detail["field"] != "post_payments[0].amount" {
+		t.Fatalf("got %v %d %s", err, resp.Status, resp.Body)
+	}
+}
