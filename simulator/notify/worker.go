@@ -265,7 +265,11 @@ func (w *Worker) save(ctx context.Context, n *simulator.Notification, a *simulat
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := w.Store.SaveAttempt(sctx, n, a); err != nil {
-		w.Logger.Error("notify: save attempt", "notification", n.ID, "err", err)
+		if simulator.ErrorCode(err) == simulator.CodeNotificationNotExist {
+			w.Logger.Info("notify: the notification was reset while it was being delivered", "notification", n.ID)
+		} else {
+			w.Logger.Error("notify: save attempt", "notification", n.ID, "err", err)
+		}
 		return err
 	}
 	return nil

@@ -93,8 +93,11 @@ func (d *DB) saveAttempt(ctx context.Context, n *simulator.Notification, a *simu
 	if err != nil {
 		return err
 	}
-	if rows, err := res.RowsAffected(); err != nil || rows != 1 {
-		return fmt.Errorf("no notification %s (%v)", n.ID, err)
+	if rows, err := res.RowsAffected(); err != nil {
+		return err
+	} else if rows != 1 {
+		// Deleted since it was read, by a reset.
+		return notificationNotExist(n.ID)
 	}
 	a.NotificationID = n.ID
 	adata, err := json.Marshal(a)
