@@ -875,13 +875,7 @@ func (s *Server) handleDashResend(c echo.Context) error {
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	ctx := c.Request().Context()
-	if w := s.notifier(); w != nil {
-		_, err = w.Resend(ctx, id)
-	} else {
-		_, err = s.Service.Notifications.ResendNotification(ctx, id, s.Service.Clock.Now())
-	}
-	if err != nil {
+	if _, err := s.resend(c.Request().Context(), id); err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
 	return c.Redirect(http.StatusSeeOther, notificationPath(id))
@@ -894,12 +888,7 @@ func (s *Server) handleDashLab(c echo.Context) error {
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	w := s.notifier()
-	if w == nil {
-		return s.renderError(c, simulator.Errorf(simulator.CodeInvalidRequest, "通知实验室不可用").
-			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver"), nil, nil)
-	}
-	if _, err := w.Lab(c.Request().Context(), id, c.FormValue("variant")); err != nil {
+	if _, err := s.lab(c.Request().Context(), id, c.FormValue("variant")); err != nil {
 		return s.renderError(c, err, nil, dashGiven(c, "variant"))
 	}
 	return c.Redirect(http.StatusSeeOther, notificationPath(id))

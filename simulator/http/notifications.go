@@ -90,13 +90,7 @@ func (s *Server) handleResendNotification(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var n *simulator.Notification
-	if w := s.notifier(); w != nil {
-		n, err = w.Resend(ctx, id)
-	} else {
-		n, err = s.Service.Notifications.ResendNotification(ctx, id, s.Service.Clock.Now())
-	}
+	n, err := s.resend(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -118,12 +112,7 @@ func (s *Server) handleNotificationLab(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	w := s.notifier()
-	if w == nil {
-		return simulator.Errorf(simulator.CodeSystemError, "系统错误").
-			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver")
-	}
-	a, err := w.Lab(c.Request().Context(), id, req.Variant)
+	a, err := s.lab(c.Request().Context(), id, req.Variant)
 	if err != nil {
 		return err
 	}
@@ -136,6 +125,25 @@ type notifier interface {
 	simulator.Waker
 	Resend(ctx context.Context, id string) (*simulator.Notification, error)
 	Lab(ctx context.Context, id, variant string) (*simulator.DeliveryAttempt, error)
+}
+
+// resend makes a notification due again: through the worker, which delivers it at once, or,
+// without one, in the store for whoever delivers next.
+func (s *Server) resend(ctx context.Context, id string) (*simulator.Notification, error) {
+	if w := s.notifier(); w != nil {
+		return w.Resend(ctx, id)
+	}
+	return s.Service.Notifications.ResendNotification(ctx, id, s.Service.Clock.Now())
+}
+
+// lab delivers a notification once with a fault; only a worker can.
+func (s *Server) lab(ctx context.Context, id, variant string) (*simulator.DeliveryAttempt, error) {
+	w := s.notifier()
+	if w == nil {
+		return nil, simulator.Errorf(simulator.CodeInvalidRequest, "通知实验室不可用").
+			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver")
+	}
+	return w.Lab(ctx, id, variant)
 }
 
 // notifier returns the service's outbox worker, or nil when it runs without one.
