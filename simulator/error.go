@@ -20,7 +20,6 @@ const (
 	CodeVisitNotExist        = "VISIT_NOT_EXIST"
 	CodeNotificationNotExist = "NOTIFICATION_NOT_EXIST"
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-	CodeFrequencyLimited     = "FREQUENCY_LIMITED"
 	CodeSystemError          = "SYSTEM_ERROR"
 )
 

@@ -41,7 +41,6 @@ var statuses = map[string]int{
 	simulator.CodeVisitNotExist:        http.StatusNotFound,
 	simulator.CodeNotificationNotExist: http.StatusNotFound,
 	simulator.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
-	simulator.CodeFrequencyLimited:     http.StatusTooManyRequests,
 	simulator.CodeSystemError:          http.StatusInternalServerError,
 }
 
