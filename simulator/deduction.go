@@ -31,6 +31,17 @@ func ParseDeductionMode(s string) (DeductionMode, error) {
 	return "", ParamError("mode", s, fmt.Sprintf("must be one of %s, %s, %s", DeductImmediately, DeductFail, DeductOnPay))
 }
 
+// UnmarshalText refuses an unknown mode wherever one is read (config, seed and scenario
+// files), rather than letting it behave as some other mode.
+func (m *DeductionMode) UnmarshalText(b []byte) error {
+	mode, err := ParseDeductionMode(string(b))
+	if err != nil {
+		return fmt.Errorf("deduction %q must be one of %s, %s, %s", b, DeductImmediately, DeductFail, DeductOnPay)
+	}
+	*m = mode
+	return nil
+}
+
 // deductionMode is the order's own mode, else the merchant's.
 func (o *Order) deductionMode(m *Merchant) DeductionMode {
 	switch {

@@ -138,6 +138,7 @@ func TestConfigErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key with line", "merchants:\n  - mchid: \"1\"\n    appid: [x]\n", "line 3: field appid not found"},
+		{"unknown deduction mode", "merchants:\n  - mchid: \"1\"\n    settings: {deduction: sometimes}\n", `deduction "sometimes" must be one of immediate, fail, on_pay`},
 		{"short APIv3 key", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: short\n", "api_v3_key must be 32 bytes, is 5"},
 		{"no certificate", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n", "certificates needs at least one"},
 		{"missing file", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n    certificates: [{certificate: nope.pem}]\n", "nope.pem"},
