@@ -187,13 +187,19 @@ func (p *Permission) end(by, reason string, now time.Time) {
 
 // Authorize is the user tapping 授权 on the wxpayScoreEnable page. Authorizing again with the
 // same openid changes nothing, so a double tap or a retried request is harmless.
-func (v *Visit) Authorize(p *Permission, openid string, now time.Time) error {
+func (v *Visit) Authorize(openid string, now time.Time) error {
 	switch {
 	case v.Ended():
 		return v.endedError("authorize")
 	case v.BusinessType != BusinessEnable:
 		return Errorf(CodeInvalidRequest, "当前页面无授权操作").
 			With("issue", fmt.Sprintf("a %s visit has nothing to authorize; only wxpayScoreEnable visits do", v.BusinessType))
+	}
+	p, err := v.permission()
+	if err != nil {
+		return err
+	}
+	switch {
 	case v.Authorized && p.State == AuthorizationAvailable && p.OpenID == openid:
 		return nil
 	case v.Authorized:
@@ -228,8 +234,8 @@ func newPermissionToken() string {
 	return "AAQTnZoAAAAB" + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// PermissionStore persists permissions and the wxpayScoreEnable visits that grant them. The
-// rules live in Service; a store only keeps what it is given, atomically.
+// PermissionStore persists permissions. The rules live in Service; a store only keeps what it
+// is given, atomically. The wxpayScoreEnable visits that grant permissions are a VisitStore's.
 type PermissionStore interface {
 	// CreatePermission stores p unless the merchant already has a permission with p's
 	// service_id and authorization_code; then it stores nothing and returns that one with
@@ -251,14 +257,6 @@ type PermissionStore interface {
 	UpdatePermission(ctx context.Context, id string, fn func(*Permission) error) (*Permission, error)
 	// ListPermissions returns permissions newest first.
 	ListPermissions(ctx context.Context, f PermissionFilter) ([]*Permission, error)
-
-	// CreateEnableVisit stores a wxpayScoreEnable visit, tied to the permission v.PermissionID.
-	CreateEnableVisit(ctx context.Context, v *Visit) error
-	// FindEnableVisit returns the visit and its permission, or VISIT_NOT_EXIST.
-	FindEnableVisit(ctx context.Context, id string) (*Visit, *Permission, error)
-	// UpdateEnableVisit loads the visit and its permission, lets fn change both and saves both
-	// (and the permission's notifications) in one transaction.
-	UpdateEnableVisit(ctx context.Context, id string, fn func(*Visit, *Permission) error) (*Visit, *Permission, error)
 }
 
 // PermissionFilter narrows ListPermissions. Zero fields match everything; Limit 0 means 100.

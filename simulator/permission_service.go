@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -380,9 +381,9 @@ func (s *Service) ListPermissions(ctx context.Context, f PermissionFilter) ([]*P
 	return s.Permissions.ListPermissions(ctx, f)
 }
 
-// openEnable accepts the current wxpayScoreEnable form ({apply_permissions_token}) and ties the
-// visit to the permission the token was issued for.
-func (s *Service) openEnable(ctx context.Context, v *Visit) (*Visit, error) {
+// openEnable accepts the current wxpayScoreEnable form ({apply_permissions_token}) and returns
+// the permission the token was issued for, which the visit grants.
+func (s *Service) openEnable(ctx context.Context, v *Visit, now time.Time) (*Permission, error) {
 	token := v.Params["apply_permissions_token"]
 	if token == "" {
 		if v.Params["out_request_no"] != "" || v.Params["sign"] != "" {
@@ -411,15 +412,11 @@ func (s *Service) openEnable(ctx context.Context, v *Visit) (*Visit, error) {
 		sort.Strings(extra)
 		v.Warnings = append(v.Warnings, fmt.Sprintf("extraData fields %v are not part of the wxpayScoreEnable form and were ignored", extra))
 	}
-	if s.Permissions == nil {
-		return nil, errors.New("open visit: no permission store")
-	}
 	p, err := s.Permissions.FindPermissionByToken(ctx, token)
 	if err != nil {
 		return nil, withErrCode(err, errCodePackageInvalid,
 			"no pre-authorization has this apply_permissions_token: pass the token of the latest POST /v3/payscore/permissions unchanged (a repeated call for the same authorization_code replaces the token)")
 	}
-	now := s.Clock.Now()
 	switch {
 	case p.State == AuthorizationAvailable:
 		return nil, frontendError(CodeInvalidRequest, errCodePackageInvalid, "用户已授权该服务",
@@ -435,43 +432,8 @@ func (s *Service) openEnable(ctx context.Context, v *Visit) (*Visit, error) {
 				FormatRFC3339(p.TokenExpiresAt.Add(-PermissionTokenLifetime)), FormatRFC3339(p.TokenExpiresAt), FormatRFC3339(now)))
 	}
 	v.MchID, v.PermissionID, v.AuthorizationCode = p.MchID, p.ID, p.AuthorizationCode
-	if err := s.Permissions.CreateEnableVisit(ctx, v); err != nil {
-		return nil, fmt.Errorf("open visit: %w", err)
-	}
-	v.Permission = p
-	return v, nil
+	return p, nil
 }
-
-// findEnableVisit returns a wxpayScoreEnable visit with its permission filled in.
-func (s *Service) findEnableVisit(ctx context.Context, id string) (*Visit, error) {
-	v, p, err := s.Permissions.FindEnableVisit(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v.Permission = p
-	return v, nil
-}
-
-// updateEnableVisit applies a user action to a wxpayScoreEnable visit and its permission.
-func (s *Service) updateEnableVisit(ctx context.Context, id string, step func(*Visit, *Permission) error) (*Visit, error) {
-	v, p, err := s.Permissions.UpdateEnableVisit(ctx, id, func(v *Visit, p *Permission) error {
-		if err := step(v, p); err != nil {
-			return err
-		}
-		now := s.Clock.Now()
-		v.UpdatedAt, p.UpdatedAt = now, now
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.wake()
-	v.Permission = p
-	return v, nil
-}
-
-// isVisitNotExist reports whether err is a store's VISIT_NOT_EXIST.
-func isVisitNotExist(err error) bool { return ErrorCode(err) == CodeVisitNotExist }
 
 // AuthorizeVisit is the user authorizing the service on a wxpayScoreEnable page, as openid;
 // empty openid is the visit's default user (DefaultOpenID).
@@ -483,32 +445,23 @@ func (s *Service) AuthorizeVisit(ctx context.Context, id, openid string) (*Visit
 			return nil, c.err
 		}
 	}
-	if s.Permissions == nil {
-		return nil, Errorf(CodeVisitNotExist, "访问不存在").With("visit_id", id)
-	}
-	v, err := s.findEnableVisit(ctx, id)
-	if isVisitNotExist(err) {
-		// An order's visit has nothing to authorize; say so rather than "no such visit".
-		if ov, _, oerr := s.Visits.FindVisit(ctx, id); oerr == nil {
-			return nil, ov.Authorize(nil, openid, s.Clock.Now())
-		}
-	}
+	v, err := s.Visits.FindVisit(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	p := v.Permission
-	if openid == "" {
-		openid = DefaultOpenID(p.AppID, v.ID)
+	// An order's visit has nothing to authorize: Visit.Authorize says so.
+	if p := v.Permission; p != nil {
+		if openid == "" {
+			openid = DefaultOpenID(p.AppID, v.ID)
+		}
+		// A user has one authorization per appid and service; the store enforces it too, this
+		// check only words it.
+		if other, err := s.Permissions.FindPermissionByOpenID(ctx, p.MchID, p.AppID, p.ServiceID, openid); err == nil &&
+			other.State == AuthorizationAvailable && other.ID != p.ID {
+			return nil, alreadyAuthorized(other)
+		}
 	}
-	// A user has one authorization per appid and service; the store enforces it too, this
-	// check only words it.
-	if other, err := s.Permissions.FindPermissionByOpenID(ctx, p.MchID, p.AppID, p.ServiceID, openid); err == nil &&
-		other.State == AuthorizationAvailable && other.ID != p.ID {
-		return nil, alreadyAuthorized(other)
-	}
-	return s.updateEnableVisit(ctx, id, func(v *Visit, p *Permission) error {
-		return v.Authorize(p, openid, s.Clock.Now())
-	})
+	return s.updateVisit(ctx, id, "user: authorize", func(v *Visit) error { return v.Authorize(openid, s.Clock.Now()) })
 }
 
 // checkAuthorized lets an order without user confirmation through only for a user whose
@@ -519,9 +472,6 @@ func (s *Service) checkAuthorized(ctx context.Context, m *Merchant, serviceID, a
 			With("field", "openid").With("value", openid).
 			With("issue", fmt.Sprintf("openid %s has not authorized service %s (appid %s) of merchant %s%s, so an order with need_user_confirm false cannot be created for it; %s",
 				openid, serviceID, appid, m.MchID, why, authorizeHowTo))
-	}
-	if s.Permissions == nil {
-		return refuse("")
 	}
 	p, err := s.Permissions.FindPermissionByOpenID(ctx, m.MchID, appid, serviceID, openid)
 	switch {

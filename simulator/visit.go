@@ -64,9 +64,12 @@ type Visit struct {
 	AuthorizationCode string `json:"authorization_code,omitempty"`
 	Authorized        bool   `json:"authorized,omitempty"`
 	OpenID            string `json:"openid,omitempty"`
-	// Permission is, for a wxpayScoreEnable visit, its permission as it is now: filled when
-	// the visit is loaded, not stored with it.
-	Permission *Permission `json:"permission,omitempty"`
+
+	// The visit's subject, as it is now: the Order a wxpayScoreUse or wxpayScoreDetail visit
+	// shows, or the Permission a wxpayScoreEnable visit grants. A visit the VisitStore returns
+	// carries exactly one; the store keeps each in its own table, not with the visit.
+	Order      *Order      `json:"-"`
+	Permission *Permission `json:"-"`
 }
 
 // Invocation forms.
@@ -79,6 +82,22 @@ const (
 // Ended reports whether the user has left the mini-program.
 func (v *Visit) Ended() bool { return v.Outcome != "" }
 
+// order is the order of a wxpayScoreUse or wxpayScoreDetail visit.
+func (v *Visit) order() (*Order, error) {
+	if v.Order == nil {
+		return nil, fmt.Errorf("visit %s (%s): its order is not loaded", v.ID, v.BusinessType)
+	}
+	return v.Order, nil
+}
+
+// permission is the permission of a wxpayScoreEnable visit.
+func (v *Visit) permission() (*Permission, error) {
+	if v.Permission == nil {
+		return nil, fmt.Errorf("visit %s (%s): its permission is not loaded", v.ID, v.BusinessType)
+	}
+	return v.Permission, nil
+}
+
 func (v *Visit) endedError(action string) *Error {
 	return Errorf(CodeInvalidRequest, "用户已离开支付分页面").
 		With("issue", fmt.Sprintf("the visit already ended with %s; %s is no longer possible", v.Outcome, action))
@@ -86,7 +105,7 @@ func (v *Visit) endedError(action string) *Error {
 
 // Confirm is the user tapping 确认 on the confirmation page. Confirming an already confirmed
 // visit changes nothing, so a double tap or a retried request is harmless.
-func (v *Visit) Confirm(o *Order, now time.Time) error {
+func (v *Visit) Confirm(now time.Time) error {
 	switch {
 	case v.Ended():
 		return v.endedError("confirm")
@@ -95,6 +114,10 @@ func (v *Visit) Confirm(o *Order, now time.Time) error {
 			With("issue", fmt.Sprintf("a %s visit has nothing to confirm; only wxpayScoreUse visits do", v.BusinessType))
 	case v.Confirmed:
 		return nil
+	}
+	o, err := v.order()
+	if err != nil {
+		return err
 	}
 	if err := o.Confirm(now); err != nil {
 		return err
@@ -107,7 +130,7 @@ func (v *Visit) Confirm(o *Order, now time.Time) error {
 // App.onShow receives; the merchant resolves it with the query API. A wxpayScoreEnable visit
 // returns nothing whether or not the user authorized: WeChat documents that the front end cannot
 // tell, and the merchant must ask the permission query API or wait for USER_OPEN_SERVICE.
-func (v *Visit) Return(o *Order, newQueryID func() string) error {
+func (v *Visit) Return(newQueryID func() string) error {
 	switch {
 	case v.Ended():
 		return v.endedError("return")
@@ -115,11 +138,15 @@ func (v *Visit) Return(o *Order, newQueryID func() string) error {
 		return Errorf(CodeInvalidRequest, "用户尚未确认订单").
 			With("issue", "the in-page return button appears after the user confirms; before that only the back icon leaves the page")
 	}
-	v.Outcome = ReturnWithParams
 	if v.BusinessType == BusinessUse {
+		o, err := v.order()
+		if err != nil {
+			return err
+		}
 		v.QueryID = newQueryID()
 		o.Sim.QueryIDs = append(o.Sim.QueryIDs, v.QueryID)
 	}
+	v.Outcome = ReturnWithParams
 	return nil
 }
 
@@ -182,19 +209,23 @@ func (v *Visit) H5Callback() *H5Callback {
 	return nil
 }
 
-// VisitStore persists visits.
+// VisitStore persists visits, each tied to its subject: an order, or for wxpayScoreEnable a
+// permission. Every visit it returns carries its subject as it is now.
 type VisitStore interface {
+	// CreateVisit stores v, tied to v.Order or v.Permission (exactly one must be set).
 	CreateVisit(ctx context.Context, v *Visit) error
-	// FindVisit returns the visit with its order, or a VISIT_NOT_EXIST *Error.
-	FindVisit(ctx context.Context, id string) (*Visit, *Order, error)
-	// UpdateVisit loads the visit and its order, lets fn change both and saves both, in one
-	// transaction; if fn fails nothing is saved and its error is returned.
-	UpdateVisit(ctx context.Context, id string, fn func(*Visit, *Order) error) (*Visit, *Order, error)
-	// ListVisits returns visits newest first.
+	// FindVisit returns the visit with its subject, or a VISIT_NOT_EXIST *Error.
+	FindVisit(ctx context.Context, id string) (*Visit, error)
+	// UpdateVisit loads the visit and its subject, lets fn change both and saves both (with the
+	// notifications and query_ids the subject gained) in one transaction; if fn fails nothing
+	// is saved and its error is returned.
+	UpdateVisit(ctx context.Context, id string, fn func(*Visit) error) (*Visit, error)
+	// ListVisits returns visits newest first, each with its subject.
 	ListVisits(ctx context.Context, f VisitFilter) ([]*Visit, error)
 }
 
 // VisitFilter narrows ListVisits. Zero fields match everything; Limit 0 means 100.
+// OutOrderNo keeps the visits of orders numbered so, and so no wxpayScoreEnable visit.
 type VisitFilter struct {
 	MchID      string
 	OutOrderNo string

@@ -172,7 +172,7 @@ func FuzzOpenVisit(f *testing.F) {
 		if v == nil || v.ID == "" {
 			t.Fatalf("OpenVisit(%+v) returned no visit and no error", r)
 		}
-		if _, _, err := svc.FindVisit(context.Background(), v.ID); err != nil {
+		if _, err := svc.FindVisit(context.Background(), v.ID); err != nil {
 			t.Fatalf("the visit OpenVisit returned cannot be found: %v", err)
 		}
 	})

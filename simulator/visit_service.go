@@ -20,20 +20,21 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 	}
 	now := s.Clock.Now()
 	v := &Visit{ID: uuid.NewString(), BusinessType: bt, Form: form, Params: params, CreatedAt: now, UpdatedAt: now}
-	var o *Order
 	var err error
 	switch bt {
 	case BusinessUse:
-		o, err = s.openUse(ctx, v, now)
+		v.Order, err = s.openUse(ctx, v, now)
 	case BusinessDetail:
-		o, err = s.openDetail(ctx, v)
+		v.Order, err = s.openDetail(ctx, v)
 	default:
-		return s.openEnable(ctx, v)
+		v.Permission, err = s.openEnable(ctx, v, now)
 	}
 	if err != nil {
 		return nil, err
 	}
-	v.MchID, v.OutOrderNo = o.MchID, o.OutOrderNo
+	if o := v.Order; o != nil {
+		v.MchID, v.OutOrderNo = o.MchID, o.OutOrderNo
+	}
 	if err := s.Visits.CreateVisit(ctx, v); err != nil {
 		return nil, fmt.Errorf("open visit: %w", err)
 	}
@@ -142,49 +143,48 @@ func withErrCode(err error, errCode int, issue string) error {
 	return e.With("err_code", errCode).With("issue", issue)
 }
 
-// FindVisit returns a visit and its order. A wxpayScoreEnable visit has no order (nil); its
-// Permission is filled instead.
-func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	v, o, err := s.Visits.FindVisit(ctx, id)
-	if isVisitNotExist(err) && s.Permissions != nil {
-		if ev, eerr := s.findEnableVisit(ctx, id); !isVisitNotExist(eerr) {
-			return ev, nil, eerr
-		}
-	}
-	return v, o, err
+// FindVisit returns a visit with its subject (its order, or its permission).
+func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.Visits.FindVisit(ctx, id)
 }
 
-func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*Visit, *Order) error) (*Visit, *Order, error) {
-	v, o, err := s.Visits.UpdateVisit(ctx, id, func(v *Visit, o *Order) error {
+// updateVisit applies the user's step to a visit and its subject in one transaction. An
+// order's history names the step as cause.
+func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*Visit) error) (*Visit, error) {
+	v, err := s.Visits.UpdateVisit(ctx, id, func(v *Visit) error {
 		now := s.Clock.Now()
 		v.UpdatedAt = now
-		return o.track(cause, now, func() error { return step(v, o) })
-	})
-	if isVisitNotExist(err) && s.Permissions != nil {
-		// Perhaps a wxpayScoreEnable visit: its steps (return, back) do not touch an order.
-		if ev, eerr := s.updateEnableVisit(ctx, id, func(v *Visit, _ *Permission) error { return step(v, nil) }); !isVisitNotExist(eerr) {
-			return ev, nil, eerr
+		if o := v.Order; o != nil {
+			return o.track(cause, now, func() error { return step(v) })
 		}
+		if err := step(v); err != nil {
+			return err
+		}
+		if p := v.Permission; p != nil {
+			p.UpdatedAt = now
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err == nil {
-		s.wake()
-	}
-	return v, o, err
+	s.wake()
+	return v, nil
 }
 
 // ConfirmVisit is the user confirming the order.
-func (s *Service) ConfirmVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit, o *Order) error { return v.Confirm(o, s.Clock.Now()) })
+func (s *Service) ConfirmVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit) error { return v.Confirm(s.Clock.Now()) })
 }
 
 // ReturnVisit is the user tapping the in-page return button.
-func (s *Service) ReturnVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.updateVisit(ctx, id, "user: return with params", func(v *Visit, o *Order) error { return v.Return(o, newQueryID) })
+func (s *Service) ReturnVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.updateVisit(ctx, id, "user: return with params", func(v *Visit) error { return v.Return(newQueryID) })
 }
 
 // BackVisit is the user tapping the top-left back icon.
-func (s *Service) BackVisit(ctx context.Context, id string) (*Visit, *Order, error) {
-	return s.updateVisit(ctx, id, "user: back icon", func(v *Visit, _ *Order) error { return v.Back() })
+func (s *Service) BackVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.updateVisit(ctx, id, "user: back icon", (*Visit).Back)
 }
 
 // newQueryID makes an opaque, URL-safe query_id, well within the 64 characters the

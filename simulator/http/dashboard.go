@@ -624,9 +624,9 @@ func (s *Server) handleDashVisitAction(c echo.Context) error {
 	if !ok {
 		return s.renderError(c, simulator.ParamError("action", action, "must be confirm, return or back").With("location", "path"), nil, nil)
 	}
-	v, _, err := step(s.Service, ctx, id)
+	v, err := step(s.Service, ctx, id)
 	if err != nil {
-		found, _, _ := s.Service.FindVisit(ctx, id)
+		found, _ := s.Service.FindVisit(ctx, id)
 		return s.renderError(c, err, found, nil)
 	}
 	if v.OutOrderNo == "" {

@@ -35,9 +35,8 @@ func (s *Server) registerPageRoutes() {
 	s.echo.POST("/sim/visits/:id/confirm", s.pageAction((*simulator.Service).ConfirmVisit))
 	s.echo.POST("/sim/visits/:id/return", s.pageAction((*simulator.Service).ReturnVisit))
 	s.echo.POST("/sim/visits/:id/back", s.pageAction((*simulator.Service).BackVisit))
-	s.echo.POST("/sim/visits/:id/authorize", s.pageAction(func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, *simulator.Order, error) {
-		v, err := svc.AuthorizeVisit(ctx, id, "")
-		return v, nil, err
+	s.echo.POST("/sim/visits/:id/authorize", s.pageAction(func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
+		return svc.AuthorizeVisit(ctx, id, "")
 	}))
 }
 
@@ -79,18 +78,18 @@ type keyValue struct{ Key, Value string }
 func visitPath(id string) string { return "/sim/visits/" + url.PathEscape(id) }
 
 func (s *Server) handleVisitPage(c echo.Context) error {
-	v, o, err := s.Service.FindVisit(c.Request().Context(), c.Param("id"))
+	v, err := s.Service.FindVisit(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	return s.render(c, http.StatusOK, "visit.html", visitPage(v, o))
+	return s.render(c, http.StatusOK, "visit.html", visitPage(v))
 }
 
 // visitPage chooses what the Pay Score mini-program shows for the visit's state.
-func visitPage(v *simulator.Visit, o *simulator.Order) *pageData {
+func visitPage(v *simulator.Visit) *pageData {
 	base := visitPath(v.ID)
 	p := &pageData{
-		BackAction: base + "/back", Warnings: v.Warnings, Visit: v, Order: o,
+		BackAction: base + "/back", Warnings: v.Warnings, Visit: v, Order: v.Order,
 		ConfirmAction: base + "/confirm", ReturnAction: base + "/return", AuthorizeAction: base + "/authorize",
 	}
 	switch {
@@ -98,7 +97,7 @@ func visitPage(v *simulator.Visit, o *simulator.Order) *pageData {
 		p.Kind, p.Title, p.BackAction = "result", "已返回商户 Back at the merchant", ""
 		p.AppShow, p.H5Callback = indentJSON(v.AppShow()), indentJSON(v.H5Callback())
 		p.H5 = v.Form == simulator.FormQueryString
-		p.QueryTarget = queryTarget(v, o)
+		p.QueryTarget = queryTarget(v)
 	case v.BusinessType == simulator.BusinessEnable && v.Authorized:
 		p.Kind, p.Title = "authorized", "授权成功 Authorized"
 	case v.BusinessType == simulator.BusinessEnable:
@@ -115,9 +114,13 @@ func visitPage(v *simulator.Visit, o *simulator.Order) *pageData {
 
 // queryTarget is the API call that tells the merchant where the visit left things: the order
 // (by the returned query_id, or by out_order_no), or for an authorization the permission.
-func queryTarget(v *simulator.Visit, o *simulator.Order) string {
+func queryTarget(v *simulator.Visit) string {
 	if p := v.Permission; p != nil {
 		return "/v3/payscore/permissions/authorization-code/" + url.PathEscape(p.AuthorizationCode) + "?" + url.Values{"service_id": {p.ServiceID}}.Encode()
+	}
+	o := v.Order
+	if o == nil {
+		return ""
 	}
 	q := url.Values{"service_id": {o.ServiceID}, "appid": {o.AppID}}
 	if v.QueryID != "" {
@@ -133,9 +136,9 @@ func queryTarget(v *simulator.Visit, o *simulator.Order) string {
 func (s *Server) pageAction(step visitStep) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx, id := c.Request().Context(), c.Param("id")
-		if _, _, err := step(s.Service, ctx, id); err != nil {
+		if _, err := step(s.Service, ctx, id); err != nil {
 			// The visit, when there is one, gives the error page its link back and warnings.
-			v, _, _ := s.Service.FindVisit(ctx, id)
+			v, _ := s.Service.FindVisit(ctx, id)
 			return s.renderError(c, err, v, nil)
 		}
 		return c.Redirect(http.StatusSeeOther, visitPath(id))

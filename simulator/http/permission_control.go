@@ -44,7 +44,7 @@ func (s *Server) handleAuthorizeVisit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.respondJSON(c, http.StatusOK, s.visitView(c, v, nil))
+	return s.respondJSON(c, http.StatusOK, s.visitView(c, v))
 }
 
 func (s *Server) handleListPermissions(c echo.Context) error {

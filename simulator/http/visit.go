@@ -22,18 +22,23 @@ func (s *Server) registerVisitRoutes(g *echo.Group) {
 	g.POST("/visits/:id/back", s.visitAction((*simulator.Service).BackVisit, true))
 }
 
-// visitView is a visit as the control API shows it: where its page is, its order, and, once
-// the user has left, what the merchant's front end receives.
+// visitView is a visit as the control API shows it: where its page is, its subject (order,
+// null for a wxpayScoreEnable visit, which has a permission instead), and, once the user has
+// left, what the merchant's front end receives.
 type visitView struct {
 	*simulator.Visit
 	PageURL    string                `json:"page_url"`
 	Order      *simulator.Order      `json:"order"`
+	Permission *simulator.Permission `json:"permission,omitempty"`
 	AppShow    *simulator.AppShow    `json:"appShow,omitempty"`
 	H5Callback *simulator.H5Callback `json:"h5Callback,omitempty"`
 }
 
-func (s *Server) visitView(c echo.Context, v *simulator.Visit, o *simulator.Order) visitView {
-	return visitView{Visit: v, PageURL: s.pageURL(c, v.ID), Order: o, AppShow: v.AppShow(), H5Callback: v.H5Callback()}
+func (s *Server) visitView(c echo.Context, v *simulator.Visit) visitView {
+	return visitView{
+		Visit: v, PageURL: s.pageURL(c, v.ID), Order: v.Order, Permission: v.Permission,
+		AppShow: v.AppShow(), H5Callback: v.H5Callback(),
+	}
 }
 
 // pageURL is the visit's page on the host the client reached us by, so it works behind a
@@ -56,19 +61,15 @@ func (s *Server) handleOpenVisit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, o, err := s.Service.FindVisit(c.Request().Context(), v.ID)
-	if err != nil {
-		return err
-	}
-	return s.respondJSON(c, http.StatusCreated, s.visitView(c, v, o))
+	return s.respondJSON(c, http.StatusCreated, s.visitView(c, v))
 }
 
 func (s *Server) handleGetVisit(c echo.Context) error {
-	v, o, err := s.Service.FindVisit(c.Request().Context(), c.Param("id"))
+	v, err := s.Service.FindVisit(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	return s.respondJSON(c, http.StatusOK, s.visitView(c, v, o))
+	return s.respondJSON(c, http.StatusOK, s.visitView(c, v))
 }
 
 func (s *Server) handleListVisits(c echo.Context) error {
@@ -90,19 +91,19 @@ func (s *Server) handleListVisits(c echo.Context) error {
 }
 
 // visitStep is a Service method that acts for the user on a visit.
-type visitStep func(*simulator.Service, context.Context, string) (*simulator.Visit, *simulator.Order, error)
+type visitStep func(*simulator.Service, context.Context, string) (*simulator.Visit, error)
 
 // visitAction serves a user action. Leaving the page answers with exactly what the merchant's
 // App.onShow receives; confirming answers with the visit.
 func (s *Server) visitAction(step visitStep, leaves bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		v, o, err := step(s.Service, c.Request().Context(), c.Param("id"))
+		v, err := step(s.Service, c.Request().Context(), c.Param("id"))
 		if err != nil {
 			return err
 		}
 		if leaves {
 			return s.respondJSON(c, http.StatusOK, v.AppShow())
 		}
-		return s.respondJSON(c, http.StatusOK, s.visitView(c, v, o))
+		return s.respondJSON(c, http.StatusOK, s.visitView(c, v))
 	}
 }

@@ -390,10 +390,10 @@ func (s *Seed) order(ctx context.Context, svc *simulator.Service, o *SeedOrder) 
 		if err != nil {
 			return false, step("open the confirmation page", err)
 		}
-		if _, _, err := svc.ConfirmVisit(ctx, v.ID); err != nil {
+		if _, err := svc.ConfirmVisit(ctx, v.ID); err != nil {
 			return false, step("confirm", err)
 		}
-		if _, _, err := svc.ReturnVisit(ctx, v.ID); err != nil {
+		if _, err := svc.ReturnVisit(ctx, v.ID); err != nil {
 			return false, step("return", err)
 		}
 	}

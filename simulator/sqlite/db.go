@@ -136,6 +136,31 @@ var migrations = []string{
 	);
 	CREATE INDEX permission_visits_permission_id ON permission_visits (permission_id);
 	CREATE INDEX permission_visits_mchid_created_at ON permission_visits (mchid, created_at);`,
+
+	// One table for every visit: a visit belongs to an order or, for wxpayScoreEnable, to a
+	// permission. SQLite cannot make a column nullable in place, so visits is rebuilt, and
+	// permission_visits moves into it. The rows keep their order (rowid breaks ties of
+	// created_at in lists): order visits first, as the list's UNION ALL put them.
+	`CREATE TABLE visits_v5 (
+		id            TEXT    PRIMARY KEY,
+		order_rowid   INTEGER REFERENCES orders (id) ON DELETE CASCADE,
+		permission_id TEXT    REFERENCES permissions (id) ON DELETE CASCADE,
+		mchid         TEXT    NOT NULL,
+		created_at    INTEGER NOT NULL,
+		data          TEXT    NOT NULL,
+		CHECK ((order_rowid IS NULL) <> (permission_id IS NULL))
+	);
+	INSERT INTO visits_v5 (id, order_rowid, mchid, created_at, data)
+		SELECT id, order_rowid, mchid, created_at, data FROM visits ORDER BY rowid;
+	INSERT INTO visits_v5 (id, permission_id, mchid, created_at, data)
+		SELECT id, permission_id, mchid, created_at, data FROM permission_visits ORDER BY rowid;
+	DROP TABLE visits;
+	DROP TABLE permission_visits;
+	ALTER TABLE visits_v5 RENAME TO visits;
+	CREATE INDEX visits_order_rowid ON visits (order_rowid);
+	CREATE INDEX visits_permission_id ON visits (permission_id);
+	CREATE INDEX visits_mchid_created_at ON visits (mchid, created_at);
+	CREATE INDEX visits_created_at ON visits (created_at);`,
 }
 
 // DB is a SQLite database holding orders, visits and requests. It implements

@@ -25,18 +25,16 @@ type resetStep struct {
 var resetSteps = []resetStep{
 	{"delivery_attempts", `notification_id IN (SELECT id FROM notifications WHERE mchid = ?)`, nil},
 	{"notifications", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Notifications }},
-	{"visits", `order_rowid IN (SELECT id FROM orders WHERE mchid = ?)`, func(c *simulator.ResetCounts) *int64 { return &c.Visits }},
+	{"visits", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Visits }},
 	{"query_ids", `order_rowid IN (SELECT id FROM orders WHERE mchid = ?)`, nil},
 	{"orders", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Orders }},
-	{"permission_visits", `permission_id IN (SELECT id FROM permissions WHERE mchid = ?)`, func(c *simulator.ResetCounts) *int64 { return &c.Visits }},
 	{"permissions", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Permissions }},
 	{"requests", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Requests }},
 }
 
-// Reset deletes merchant mchid's orders (with their query_ids and visits), notifications (with
-// their delivery attempts), permissions (with their visits) and logged requests, in one
-// transaction. mchid "" deletes every merchant's, requests that named no merchant, and the
-// saved clock offset.
+// Reset deletes merchant mchid's visits, orders (with their query_ids), notifications (with
+// their delivery attempts), permissions and logged requests, in one transaction. mchid ""
+// deletes every merchant's, requests that named no merchant, and the saved clock offset.
 func (d *DB) Reset(ctx context.Context, mchid string) (simulator.ResetCounts, error) {
 	counts, err := d.reset(ctx, mchid)
 	if err != nil {

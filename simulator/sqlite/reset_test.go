@@ -20,7 +20,8 @@ func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	o := minimalOrder(mchid, "R-1")
 	o.Sim.Outbox = []*simulator.Notification{{ID: "n-order-" + mchid, MchID: mchid, EventType: simulator.EventUserConfirm,
 		OutOrderNo: "R-1", State: simulator.NotificationPending, CreatedAt: now, NextAttemptAt: now.Add(time.Hour)}}
-	if _, _, err := db.CreateOrder(ctx, o); err != nil {
+	o, _, err := db.CreateOrder(ctx, o)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.UpdateOrder(ctx, mchid, "R-1", func(o *simulator.Order) error {
@@ -29,7 +30,7 @@ func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateVisit(ctx, &simulator.Visit{ID: "v-" + mchid, MchID: mchid, OutOrderNo: "R-1", CreatedAt: now}); err != nil {
+	if err := db.CreateVisit(ctx, &simulator.Visit{ID: "v-" + mchid, MchID: mchid, OutOrderNo: "R-1", CreatedAt: now, Order: o}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := db.FindNotification(ctx, "n-order-"+mchid)
@@ -47,7 +48,7 @@ func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	if _, _, err := db.CreatePermission(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateEnableVisit(ctx, &simulator.Visit{ID: "pv-" + mchid, MchID: mchid, PermissionID: p.ID, CreatedAt: now}); err != nil {
+	if err := db.CreateVisit(ctx, &simulator.Visit{ID: "pv-" + mchid, MchID: mchid, PermissionID: p.ID, CreatedAt: now, Permission: p}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.LogRequest(ctx, &simulator.RequestRecord{Time: now, MchID: mchid, Method: "GET", Target: "/", Status: 200}); err != nil {
@@ -165,11 +166,11 @@ func TestResetOneMerchantKeepsTheOthers(t *testing.T) {
 		if _, err := db.FindOrder(ctx, "1900000001", simulator.OrderKey{QueryID: "q-1900000001"}); err != nil {
 			t.Errorf("the other merchant's order by query_id: %v", err)
 		}
-		if _, _, err := db.FindVisit(ctx, "v-1900000001"); err != nil {
-			t.Errorf("the other merchant's visit: %v", err)
+		if v, err := db.FindVisit(ctx, "v-1900000001"); err != nil || v.Order == nil {
+			t.Errorf("the other merchant's visit: %+v, %v", v, err)
 		}
-		if _, _, err := db.FindEnableVisit(ctx, "pv-1900000001"); err != nil {
-			t.Errorf("the other merchant's enable visit: %v", err)
+		if v, err := db.FindVisit(ctx, "pv-1900000001"); err != nil || v.Permission == nil {
+			t.Errorf("the other merchant's enable visit: %+v, %v", v, err)
 		}
 		if as, err := db.ListAttempts(ctx, "n-order-1900000001"); err != nil || len(as) != 1 {
 			t.Errorf("the other merchant's attempts: %d, %v", len(as), err)

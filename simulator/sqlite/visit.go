@@ -12,102 +12,171 @@ import (
 
 var _ simulator.VisitStore = (*DB)(nil)
 
+// The visits table keeps a visit's JSON in data and ties it to its subject: order_rowid for a
+// visit of an order, permission_id for a wxpayScoreEnable visit; a CHECK keeps exactly one set.
+// The subject is loaded with the visit by a join and saved with it, never stored in data.
+
 func visitNotExist(id string) *simulator.Error {
 	return simulator.Errorf(simulator.CodeVisitNotExist, "访问不存在").With("visit_id", id)
 }
 
-// CreateVisit stores v, tied to its order.
+// CreateVisit stores v, tied to its order or its permission.
 func (d *DB) CreateVisit(ctx context.Context, v *simulator.Visit) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("sqlite: create visit: %w", err)
-	}
-	res, err := d.db.ExecContext(ctx, `
-		INSERT INTO visits (id, order_rowid, mchid, created_at, data)
-		SELECT ?, id, ?, ?, ? FROM orders WHERE mchid = ? AND out_order_no = ?`,
-		v.ID, v.MchID, unixNano(v.CreatedAt), string(data), v.MchID, v.OutOrderNo)
-	if err != nil {
-		return fmt.Errorf("sqlite: create visit: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("sqlite: create visit: order %s/%s not found (%v)", v.MchID, v.OutOrderNo, err)
+	if err := d.createVisit(ctx, v); err != nil {
+		return fmt.Errorf("sqlite: create visit %s: %w", v.ID, err)
 	}
 	return nil
 }
 
-// loadVisitWith loads a visit and what it acts on (its order, or for wxpayScoreEnable its
-// permission) with query, which selects the two data columns of the visit id.
-func loadVisitWith[T any](ctx context.Context, q queryer, id, query string, decode func(string) (T, error)) (*simulator.Visit, T, error) {
-	var zero T
-	var vdata, odata string
-	err := q.QueryRowContext(ctx, query, id).Scan(&vdata, &odata)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, zero, visitNotExist(id)
+func (d *DB) createVisit(ctx context.Context, v *simulator.Visit) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var res sql.Result
+	switch o, p := v.Order, v.Permission; {
+	case o != nil && p == nil:
+		res, err = d.db.ExecContext(ctx, `
+			INSERT INTO visits (id, order_rowid, mchid, created_at, data)
+			SELECT ?, id, mchid, ?, ? FROM orders WHERE mchid = ? AND out_order_no = ?`,
+			v.ID, unixNano(v.CreatedAt), string(data), o.MchID, o.OutOrderNo)
+	case p != nil && o == nil:
+		res, err = d.db.ExecContext(ctx, `
+			INSERT INTO visits (id, permission_id, mchid, created_at, data)
+			SELECT ?, id, mchid, ?, ? FROM permissions WHERE id = ?`,
+			v.ID, unixNano(v.CreatedAt), string(data), p.ID)
+	default:
+		return errors.New("a visit needs exactly one subject, an order or a permission")
 	}
 	if err != nil {
-		return nil, zero, fmt.Errorf("sqlite: load visit %s: %w", id, err)
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("its subject is not stored (%v)", err)
+	}
+	return nil
+}
+
+// selectVisits selects a visit's data and its subject's: one of the two is NULL.
+const selectVisits = `
+	SELECT v.data, o.data, p.data FROM visits v
+	LEFT JOIN orders o ON o.id = v.order_rowid
+	LEFT JOIN permissions p ON p.id = v.permission_id`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanVisit decodes a row of selectVisits.
+func scanVisit(row scanner) (*simulator.Visit, error) {
+	var vdata string
+	var odata, pdata sql.NullString
+	if err := row.Scan(&vdata, &odata, &pdata); err != nil {
+		return nil, err
 	}
 	var v simulator.Visit
 	if err := json.Unmarshal([]byte(vdata), &v); err != nil {
-		return nil, zero, fmt.Errorf("sqlite: decode visit %s: %w", id, err)
+		return nil, fmt.Errorf("decode visit: %w", err)
 	}
-	o, err := decode(odata)
+	var err error
+	switch {
+	case odata.Valid:
+		v.Order, err = decodeOrder(odata.String)
+	case pdata.Valid:
+		v.Permission, err = decodePermission(pdata.String)
+	default:
+		err = fmt.Errorf("visit %s has no subject", v.ID)
+	}
+	return &v, err
+}
+
+func loadVisit(ctx context.Context, q queryer, id string) (*simulator.Visit, error) {
+	v, err := scanVisit(q.QueryRowContext(ctx, selectVisits+` WHERE v.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, visitNotExist(id)
+	}
 	if err != nil {
-		return nil, zero, fmt.Errorf("sqlite: load visit %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: load visit %s: %w", id, err)
 	}
-	return &v, o, nil
+	return v, nil
 }
 
-func loadVisit(ctx context.Context, q queryer, id string) (*simulator.Visit, *simulator.Order, error) {
-	return loadVisitWith(ctx, q, id, `SELECT v.data, o.data FROM visits v JOIN orders o ON o.id = v.order_rowid WHERE v.id = ?`, decodeOrder)
-}
-
-// FindVisit returns the visit and its order, or VISIT_NOT_EXIST.
-func (d *DB) FindVisit(ctx context.Context, id string) (*simulator.Visit, *simulator.Order, error) {
+// FindVisit returns the visit with its subject, or VISIT_NOT_EXIST.
+func (d *DB) FindVisit(ctx context.Context, id string) (*simulator.Visit, error) {
 	return loadVisit(ctx, d.read, id)
 }
 
-// UpdateVisit changes a visit and its order in one write transaction, so that the user's
-// action and the order's transition are saved together or not at all.
-func (d *DB) UpdateVisit(ctx context.Context, id string, fn func(*simulator.Visit, *simulator.Order) error) (*simulator.Visit, *simulator.Order, error) {
+// UpdateVisit changes a visit and its subject in one write transaction, so that the user's
+// action and the order's or permission's transition (with its notifications) are saved
+// together or not at all.
+func (d *DB) UpdateVisit(ctx context.Context, id string, fn func(*simulator.Visit) error) (*simulator.Visit, error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	v, o, err := loadVisit(ctx, tx, id)
+	v, err := loadVisit(ctx, tx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	mchid, outOrderNo := o.MchID, o.OutOrderNo
-	if err := fn(v, o); err != nil {
-		return nil, nil, err
+	saveSubject := subjectSaver(v)
+	if err := fn(v); err != nil {
+		return nil, err
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE visits SET data = ? WHERE id = ?`, string(data), id); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
-	}
-	if err := saveOrder(ctx, tx, mchid, outOrderNo, o); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
+	if err := saveVisit(ctx, tx, id, v, saveSubject); err != nil {
+		return nil, wrapUnlessDomain(err, "sqlite: update visit %s: %w", id)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update visit %s: %w", id, err)
 	}
-	return v, o, nil
+	return v, nil
 }
 
-// ListVisits returns visits newest first: those of orders and those of authorizations
-// (wxpayScoreEnable), which are kept apart because they have no order.
+// subjectSaver returns what saves the visit's subject as loaded, under the key it was loaded
+// by: the save refuses an fn that changed the key, and a subject fn swapped for another is
+// not saved.
+func subjectSaver(v *simulator.Visit) func(context.Context, *sql.Tx) error {
+	if o := v.Order; o != nil {
+		mchid, outOrderNo := o.MchID, o.OutOrderNo
+		return func(ctx context.Context, tx *sql.Tx) error { return saveOrder(ctx, tx, mchid, outOrderNo, o) }
+	}
+	p := v.Permission
+	id := p.ID
+	return func(ctx context.Context, tx *sql.Tx) error { return savePermission(ctx, tx, id, p) }
+}
+
+// saveVisit saves visit id as v and its subject with saveSubject.
+func saveVisit(ctx context.Context, tx *sql.Tx, id string, v *simulator.Visit, saveSubject func(context.Context, *sql.Tx) error) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE visits SET data = ? WHERE id = ?`, string(data), id); err != nil {
+		return err
+	}
+	return saveSubject(ctx, tx)
+}
+
+// ListVisits returns visits newest first, each with its subject.
 func (d *DB) ListVisits(ctx context.Context, f simulator.VisitFilter) ([]*simulator.Visit, error) {
 	var w where
-	w.eq("mchid", f.MchID)
-	w.eq("out_order_no", f.OutOrderNo)
-	query, args := w.query(`SELECT data FROM (
-		SELECT v.data, v.mchid, o.out_order_no, v.created_at, v.rowid AS n FROM visits v JOIN orders o ON o.id = v.order_rowid
-		UNION ALL
-		SELECT data, mchid, '' AS out_order_no, created_at, rowid AS n FROM permission_visits)`, "created_at DESC, n DESC", f.Limit)
-	return listData(ctx, d, "visits", query, args, decodeJSON[simulator.Visit])
+	w.eq("v.mchid", f.MchID)
+	w.eq("o.out_order_no", f.OutOrderNo)
+	query, args := w.query(selectVisits, "v.created_at DESC, v.rowid DESC", f.Limit)
+	rows, err := d.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list visits: %w", err)
+	}
+	defer rows.Close()
+	var out []*simulator.Visit
+	for rows.Next() {
+		v, err := scanVisit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list visits: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list visits: %w", err)
+	}
+	return out, nil
 }
