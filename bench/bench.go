@@ -147,9 +147,12 @@ func Populate(ctx context.Context, path, prefix string, from, to, workers int, p
 	for range max(workers, 1) {
 		wg.Go(func() {
 			batch := &batchStore{DB: db}
-			svc := &simulator.Service{
-				Orders: batch, Visits: db, Notifications: db, ClockStore: db, Permissions: db,
-				Merchants: merchants, Clock: &simulator.Clock{},
+			svc, err := simulator.NewService(simulator.Stores{
+				Orders: batch, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
+			}, merchants)
+			if err != nil {
+				fail(err)
+				return
 			}
 			for ctx.Err() == nil {
 				first := int(next.Add(batchSize) - batchSize)

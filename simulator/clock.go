@@ -45,12 +45,6 @@ type ClockStore interface {
 	SaveClockOffset(ctx context.Context, d time.Duration) error
 }
 
-// Waker is told when notifications may have become due: after a change that queued one, and
-// after the clock moved.
-type Waker interface {
-	Wake()
-}
-
 // AdvanceClock moves the simulated time forward by d, then lets what came due happen: CREATED
 // orders past their 30 days expire, and notification retries that are now due go out.
 func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
@@ -102,8 +96,9 @@ func (s *Service) ExpireOrders(ctx context.Context) error {
 	}
 }
 
+// wake tells the notifier that notifications may have become due.
 func (s *Service) wake() {
-	if s.Notifier != nil {
-		s.Notifier.Wake()
+	if s.notifier != nil {
+		s.notifier.Wake()
 	}
 }

@@ -153,6 +153,51 @@ func (n *Notification) Attempted(success bool, at time.Time, schedule RetrySched
 	}
 }
 
+// Resend makes the notification pending and due at now, whatever its state: the merchant
+// receives it again, with the same id and body. Its attempts so far stay counted, so a resent
+// notification that fails again is retried on the schedule's later steps, or not at all once
+// past the last.
+func (n *Notification) Resend(now time.Time) {
+	n.State, n.NextAttemptAt = NotificationPending, now
+}
+
+// Notifier delivers the notifications a Service queues: the outbox worker. The wiring gives one
+// to a Service with WithNotifier.
+type Notifier interface {
+	// Wake says notifications may have become due: after a change that queued one, and after
+	// the clock moved.
+	Wake()
+	// Resend resends the notification id (Notification.Resend) and delivers it at once.
+	Resend(ctx context.Context, id string) (*Notification, error)
+	// Lab delivers the notification id once with the fault variant names, for testing a
+	// merchant's verifier, leaving its state and schedule as they are.
+	Lab(ctx context.Context, id, variant string) (*DeliveryAttempt, error)
+}
+
+// ResendNotification makes a notification due again now (Notification.Resend): the notifier
+// delivers it at once; without one it waits in the store for whoever delivers next.
+func (s *Service) ResendNotification(ctx context.Context, id string) (*Notification, error) {
+	if s.notifier != nil {
+		return s.notifier.Resend(ctx, id)
+	}
+	return s.Notifications.UpdateNotification(ctx, id, func(n *Notification) error {
+		n.Resend(s.Clock.Now())
+		return nil
+	})
+}
+
+// LabAvailable reports whether NotificationLab can deliver: whether the Service has a notifier.
+func (s *Service) LabAvailable() bool { return s.notifier != nil }
+
+// NotificationLab delivers a notification once with a fault; only a notifier can.
+func (s *Service) NotificationLab(ctx context.Context, id, variant string) (*DeliveryAttempt, error) {
+	if s.notifier == nil {
+		return nil, Errorf(CodeInvalidRequest, "通知实验室不可用").
+			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver")
+	}
+	return s.notifier.Lab(ctx, id, variant)
+}
+
 // NotificationStore keeps notifications and their delivery attempts. Notifications are created
 // by the order and permission stores, inside the transaction of the change that causes them.
 type NotificationStore interface {
@@ -169,8 +214,10 @@ type NotificationStore interface {
 	ListNotifications(ctx context.Context, f NotificationFilter) ([]*Notification, error)
 	// ListAttempts returns a notification's attempts in order.
 	ListAttempts(ctx context.Context, notificationID string) ([]*DeliveryAttempt, error)
-	// ResendNotification makes the notification pending again and due at now.
-	ResendNotification(ctx context.Context, id string, now time.Time) (*Notification, error)
+	// UpdateNotification loads a notification, lets fn change it and saves it, in one
+	// transaction; if fn fails nothing is saved and its error is returned. A notification that
+	// does not exist is NOTIFICATION_NOT_EXIST.
+	UpdateNotification(ctx context.Context, id string, fn func(*Notification) error) (*Notification, error)
 }
 
 // NotificationFilter narrows ListNotifications. Zero fields match everything; Limit 0 means 100.

@@ -27,8 +27,8 @@ type Resetter interface {
 // fresh one, except that merchants (configuration, not records) stay. It is for a long-lived
 // simulator shared by many tests; tests of different merchants need no reset to stay apart.
 //
-// The store that keeps the orders keeps everything else a merchant has, so it is the one that
-// resets; it must implement Resetter.
+// The Resetter the wiring gave (WithResetter) does the deleting; without one a reset is
+// refused.
 func (s *Service) Reset(ctx context.Context, mchid string) (ResetCounts, error) {
 	if mchid != "" && s.Merchants.Merchant(mchid) == nil {
 		var known []string
@@ -38,9 +38,10 @@ func (s *Service) Reset(ctx context.Context, mchid string) (ResetCounts, error) 
 		return ResetCounts{}, ParamError("mchid", mchid,
 			fmt.Sprintf("is not a merchant of this simulator (merchants: %v); nothing was reset", known)).With("location", "query")
 	}
-	r, ok := s.Orders.(Resetter)
-	if !ok {
-		return ResetCounts{}, fmt.Errorf("reset: the order store %T cannot reset", s.Orders)
+	r := s.resetter
+	if r == nil {
+		return ResetCounts{}, Errorf(CodeInvalidRequest, "重置不可用").
+			With("issue", "this simulator was built without a resetter, so it cannot reset; nothing was reset")
 	}
 	if mchid != "" {
 		counts, err := r.Reset(ctx, mchid)

@@ -17,7 +17,8 @@ import (
 )
 
 // Service is Pay Score as the merchant's back end sees it. It holds the rules; the store only
-// keeps what the rules decide.
+// keeps what the rules decide. Build one with NewService; its exported fields are there for
+// adapters to read (the stores' lists, the clock) and are not changed afterwards.
 type Service struct {
 	Orders        OrderStore
 	Visits        VisitStore
@@ -26,10 +27,74 @@ type Service struct {
 	ClockStore    ClockStore
 	Merchants     *Merchants
 	Clock         *Clock
-	// Notifier, when set, is woken after changes that queue notifications.
-	Notifier Waker
+
+	// Capabilities the wiring gives (see the Options); nil when it gave none.
+	notifier Notifier
+	resetter Resetter
 
 	clockMu sync.Mutex
+}
+
+// Stores are where a Service keeps its records. Every one is required; a sqlite.DB is all of
+// them.
+type Stores struct {
+	Orders        OrderStore
+	Visits        VisitStore
+	Permissions   PermissionStore
+	Notifications NotificationStore
+	ClockStore    ClockStore
+}
+
+// Option sets an optional dependency of a Service built by NewService.
+type Option func(*Service)
+
+// WithClock makes the Service tell time by c; without it the Service has a clock of its own,
+// at the real time.
+func WithClock(c *Clock) Option { return func(s *Service) { s.Clock = c } }
+
+// WithNotifier gives the Service the notifier that delivers what it queues: it is woken after
+// every change that may have queued a notification, and it resends and runs the lab. Without one
+// notifications wait in the store, and the lab is refused.
+func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n } }
+
+// WithResetter lets the Service reset (Service.Reset); without one a reset is refused.
+func WithResetter(r Resetter) Option { return func(s *Service) { s.resetter = r } }
+
+// NewService returns a Service keeping its records in stores, for merchants.
+func NewService(stores Stores, merchants *Merchants, opts ...Option) (*Service, error) {
+	var missing []string
+	for name, set := range map[string]bool{
+		"Orders": stores.Orders != nil, "Visits": stores.Visits != nil, "Permissions": stores.Permissions != nil,
+		"Notifications": stores.Notifications != nil, "ClockStore": stores.ClockStore != nil, "merchants": merchants != nil,
+	} {
+		if !set {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("new service: %v missing", missing)
+	}
+	s := &Service{
+		Orders: stores.Orders, Visits: stores.Visits, Permissions: stores.Permissions,
+		Notifications: stores.Notifications, ClockStore: stores.ClockStore,
+		Merchants: merchants, Clock: &Clock{},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s, nil
+}
+
+// UsingClock returns a Service sharing s's stores, merchants and capabilities but telling time
+// by c: a seed creates an order in the past through one whose clock is behind. The two do not
+// share the lock that orders clock advances, so advance the clock through s only.
+func (s *Service) UsingClock(c *Clock) *Service {
+	return &Service{
+		Orders: s.Orders, Visits: s.Visits, Permissions: s.Permissions,
+		Notifications: s.Notifications, ClockStore: s.ClockStore,
+		Merchants: s.Merchants, Clock: c, notifier: s.notifier, resetter: s.resetter,
+	}
 }
 
 // NoAuth is production's answer when a merchant uses an appid or service_id it is not bound to.

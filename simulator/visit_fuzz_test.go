@@ -42,9 +42,11 @@ func fuzzVisitService(f *testing.F) (svc *simulator.Service, pkg, token string) 
 	}
 	merchants := &simulator.Merchants{}
 	merchants.Add(demo)
-	svc = &simulator.Service{
-		Orders: db, Visits: db, Notifications: db, Permissions: db, ClockStore: db,
-		Merchants: merchants, Clock: &simulator.Clock{},
+	svc, err = simulator.NewService(simulator.Stores{
+		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
+	}, merchants)
+	if err != nil {
+		f.Fatal(err)
 	}
 	now := time.Now().In(simulator.ChinaTime)
 	amount, fund := int64(300), simulator.RiskFund{Name: "ESTIMATE_ORDER_COST", Amount: 9900}

@@ -87,11 +87,14 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		Store: db, Merchants: merchants, Platform: platform, Clock: clock,
 		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
 	}
-	s := simhttp.NewServer()
-	s.Service = &simulator.Service{
-		Orders: db, Visits: db, Notifications: db, ClockStore: db, Permissions: db,
-		Merchants: merchants, Clock: clock, Notifier: worker,
+	svc, err := simulator.NewService(simulator.Stores{
+		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
+	}, merchants, simulator.WithClock(clock), simulator.WithNotifier(worker), simulator.WithResetter(db))
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
 	}
+	s := simhttp.NewServer()
+	s.Service = svc
 	s.Requests = db
 	s.Merchants = merchants
 	s.Platform = platform

@@ -848,7 +848,7 @@ func (s *Server) handleDashNotification(c echo.Context) error {
 		Summary:             n.Summary,
 		Envelope:            dashPrettyJSON(string(n.Body)), Resource: dashPrettyJSON(string(n.Resource)),
 		ResendAction: notificationPath(n.ID) + "/resend", LabAction: notificationPath(n.ID) + "/lab",
-		Worker: s.notifier() != nil,
+		Worker: s.Service.LabAvailable(),
 	}
 	for i, a := range attempts {
 		da := dashAttempt{
@@ -875,7 +875,7 @@ func (s *Server) handleDashResend(c echo.Context) error {
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	if _, err := s.resend(c.Request().Context(), id); err != nil {
+	if _, err := s.Service.ResendNotification(c.Request().Context(), id); err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
 	return c.Redirect(http.StatusSeeOther, notificationPath(id))
@@ -888,7 +888,7 @@ func (s *Server) handleDashLab(c echo.Context) error {
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	if _, err := s.lab(c.Request().Context(), id, c.FormValue("variant")); err != nil {
+	if _, err := s.Service.NotificationLab(c.Request().Context(), id, c.FormValue("variant")); err != nil {
 		return s.renderError(c, err, nil, dashGiven(c, "variant"))
 	}
 	return c.Redirect(http.StatusSeeOther, notificationPath(id))

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -90,7 +89,7 @@ func (s *Server) handleResendNotification(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.resend(c.Request().Context(), id)
+	n, err := s.Service.ResendNotification(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -112,42 +111,9 @@ func (s *Server) handleNotificationLab(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	a, err := s.lab(c.Request().Context(), id, req.Variant)
+	a, err := s.Service.NotificationLab(c.Request().Context(), id, req.Variant)
 	if err != nil {
 		return err
 	}
 	return s.respondJSON(c, http.StatusOK, a)
-}
-
-// notifier is what the control API needs of the outbox worker (a *notify.Worker, which the app
-// wires as Service.Notifier) beyond waking it.
-type notifier interface {
-	simulator.Waker
-	Resend(ctx context.Context, id string) (*simulator.Notification, error)
-	Lab(ctx context.Context, id, variant string) (*simulator.DeliveryAttempt, error)
-}
-
-// resend makes a notification due again: through the worker, which delivers it at once, or,
-// without one, in the store for whoever delivers next.
-func (s *Server) resend(ctx context.Context, id string) (*simulator.Notification, error) {
-	if w := s.notifier(); w != nil {
-		return w.Resend(ctx, id)
-	}
-	return s.Service.Notifications.ResendNotification(ctx, id, s.Service.Clock.Now())
-}
-
-// lab delivers a notification once with a fault; only a worker can.
-func (s *Server) lab(ctx context.Context, id, variant string) (*simulator.DeliveryAttempt, error) {
-	w := s.notifier()
-	if w == nil {
-		return nil, simulator.Errorf(simulator.CodeInvalidRequest, "通知实验室不可用").
-			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver")
-	}
-	return w.Lab(ctx, id, variant)
-}
-
-// notifier returns the service's outbox worker, or nil when it runs without one.
-func (s *Server) notifier() notifier {
-	n, _ := s.Service.Notifier.(notifier)
-	return n
 }

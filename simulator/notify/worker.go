@@ -37,7 +37,7 @@ const (
 	excerptBytes = 1024
 )
 
-var _ simulator.Waker = (*Worker)(nil)
+var _ simulator.Notifier = (*Worker)(nil)
 
 // Worker delivers due notifications. Set its fields, then call Start; Close stops it. A
 // notification is delivered at least once: an attempt interrupted by Close is not recorded,
@@ -393,14 +393,18 @@ func (w *Worker) release(id string) {
 	}
 }
 
-// Resend makes a notification pending and due now again, whatever its state, and wakes the
-// loop: the merchant receives it again with the same id and body.
+// Resend makes a notification due again now, as simulator.Notification.Resend says, and wakes
+// the loop. It waits for a delivery of the notification in flight, whose outcome would
+// otherwise overwrite the resend.
 func (w *Worker) Resend(ctx context.Context, id string) (*simulator.Notification, error) {
 	w.init()
 	if err := w.claim(ctx, id); err != nil {
 		return nil, err
 	}
-	n, err := w.Store.ResendNotification(ctx, id, w.Clock.Now())
+	n, err := w.Store.UpdateNotification(ctx, id, func(n *simulator.Notification) error {
+		n.Resend(w.Clock.Now())
+		return nil
+	})
 	w.release(id)
 	if err != nil {
 		return nil, err

@@ -104,7 +104,7 @@ func (s *notifyMemStore) ListAttempts(context.Context, string) ([]*simulator.Del
 	return append([]*simulator.DeliveryAttempt(nil), s.attempts...), nil
 }
 
-func (s *notifyMemStore) ResendNotification(_ context.Context, id string, now time.Time) (*simulator.Notification, error) {
+func (s *notifyMemStore) UpdateNotification(context.Context, string, func(*simulator.Notification) error) (*simulator.Notification, error) {
 	return nil, errors.New("not used")
 }
 

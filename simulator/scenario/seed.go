@@ -467,11 +467,7 @@ func (s *Seed) completeRequest(svc *simulator.Service, ord *simulator.Order, fie
 func (s *Seed) expired(ctx context.Context, svc *simulator.Service, m *simulator.Merchant, req simulator.CreateOrderRequest) error {
 	past := &simulator.Clock{}
 	past.SetOffset(svc.Clock.Offset() - simulator.OrderLifetime - time.Hour)
-	then := &simulator.Service{
-		Orders: svc.Orders, Visits: svc.Visits, Notifications: svc.Notifications, Permissions: svc.Permissions,
-		ClockStore: svc.ClockStore, Merchants: svc.Merchants, Clock: past, Notifier: svc.Notifier,
-	}
-	if _, err := then.CreateOrder(ctx, m, req); err != nil {
+	if _, err := svc.UsingClock(past).CreateOrder(ctx, m, req); err != nil {
 		return fmt.Errorf("create (thirty days ago): %w", explain(err))
 	}
 	if err := svc.ExpireOrders(ctx); err != nil {

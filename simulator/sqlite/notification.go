@@ -165,11 +165,12 @@ func (d *DB) ListAttempts(ctx context.Context, notificationID string) ([]*simula
 	return out, rows.Err()
 }
 
-// ResendNotification makes the notification pending again and due at now.
-func (d *DB) ResendNotification(ctx context.Context, id string, now time.Time) (*simulator.Notification, error) {
+// UpdateNotification loads a notification, lets fn change it and saves it, in one write
+// transaction.
+func (d *DB) UpdateNotification(ctx context.Context, id string, fn func(*simulator.Notification) error) (*simulator.Notification, error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
 	}
 	defer tx.Rollback()
 	var data string
@@ -178,22 +179,32 @@ func (d *DB) ResendNotification(ctx context.Context, id string, now time.Time) (
 		return nil, notificationNotExist(id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
 	}
 	var n simulator.Notification
 	if err := json.Unmarshal([]byte(data), &n); err != nil {
-		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
 	}
-	n.State, n.NextAttemptAt = simulator.NotificationPending, now
+	if err := fn(&n); err != nil {
+		return nil, err
+	}
+	if n.ID != id {
+		return nil, fmt.Errorf("sqlite: update notification %s: fn changed its id to %s", id, n.ID)
+	}
 	b, err := json.Marshal(&n)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
 	}
+	// The columns a lookup needs (state, next_attempt_at) follow the data; the key columns
+	// (mchid, event_type, out_order_no) are not rewritten.
 	if _, err := tx.ExecContext(ctx, `UPDATE notifications SET state = ?, next_attempt_at = ?, data = ? WHERE id = ?`,
 		string(n.State), unixNano(n.NextAttemptAt), string(b), id); err != nil {
-		return nil, fmt.Errorf("sqlite: resend notification %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
 	}
-	return &n, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
+	}
+	return &n, nil
 }
 
 const clockOffsetKey = "clock_offset_ns"
