@@ -11,7 +11,6 @@ import (
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
-	"github.com/payscore-sim/payscore-sim/simulator/sqlite"
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
 
@@ -31,23 +30,7 @@ const (
 // confirmation and one pre-authorization awaiting the user's authorization.
 func fuzzVisitService(f *testing.F) (svc *simulator.Service, pkg, token string) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, ":memory:")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	demo, err := fixtures.DemoMerchant()
-	if err != nil {
-		f.Fatal(err)
-	}
-	merchants := &simulator.Merchants{}
-	merchants.Add(demo)
-	svc, err = simulator.NewService(simulator.Stores{
-		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
-	}, merchants)
-	if err != nil {
-		f.Fatal(err)
-	}
+	svc, _, demo := newTestService(f)
 	now := time.Now().In(simulator.ChinaTime)
 	amount, fund := int64(300), simulator.RiskFund{Name: "ESTIMATE_ORDER_COST", Amount: 9900}
 	o, err := svc.CreateOrder(ctx, demo, simulator.CreateOrderRequest{
