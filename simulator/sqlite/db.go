@@ -1,5 +1,5 @@
-// Package sqlite keeps the simulator's orders and request log in SQLite, through
-// github.com/mattn/go-sqlite3.
+// Package sqlite keeps the simulator's records (orders, visits, permissions, notifications,
+// the clock's offset and the request log) in SQLite, through github.com/mattn/go-sqlite3.
 package sqlite
 
 import (
@@ -163,9 +163,8 @@ var migrations = []string{
 	CREATE INDEX visits_created_at ON visits (created_at);`,
 }
 
-// DB is a SQLite database holding orders, visits and requests. It implements
-// simulator.OrderStore, simulator.VisitStore and simulator.RequestLog and is safe for
-// concurrent use.
+// DB is a SQLite database holding the simulator's records. It implements every store of
+// package simulator, its RequestLog and its Resetter, and is safe for concurrent use.
 type DB struct {
 	db *sql.DB
 	// keep holds an in-memory database open: it would vanish with its last connection.
