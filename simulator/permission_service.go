@@ -298,23 +298,8 @@ func (s *Service) SeedPermission(ctx context.Context, mchid string, r SeedPermis
 	if err != nil {
 		return nil, err
 	}
-	var c check
-	c.str("service_id", r.ServiceID, 1, 32)
-	c.str("appid", r.AppID, 1, 32)
-	c.openID(r.OpenID)
-	if r.AuthorizationCode != "" {
-		c.authorizationCode(r.AuthorizationCode)
-	}
-	var warnings []string
-	if r.NotifyURL != "" {
-		if w := c.notifyURL("notify_url", r.NotifyURL); w != "" {
-			warnings = append(warnings, w)
-		}
-	}
-	if c.err != nil {
-		return nil, c.err
-	}
-	if err := checkBinding(m, r.AppID, r.ServiceID); err != nil {
+	warnings, err := r.validate(m)
+	if err != nil {
 		return nil, err
 	}
 	existing, err := s.Permissions.FindPermissionByOpenID(ctx, m.MchID, r.AppID, r.ServiceID, r.OpenID)
@@ -327,6 +312,12 @@ func (s *Service) SeedPermission(ctx context.Context, mchid string, r SeedPermis
 	case existing.State == AuthorizationAvailable:
 		return nil, alreadyAuthorized(existing)
 	}
+	return s.authorizeSeed(ctx, m, r, warnings)
+}
+
+// authorizeSeed binds the seed's user to a new permission, or to the pre-authorization its
+// authorization_code names.
+func (s *Service) authorizeSeed(ctx context.Context, m *Merchant, r SeedPermissionRequest, warnings []string) (*Permission, error) {
 	code := r.AuthorizationCode
 	if code == "" {
 		code = "SIM" + randomDigits(20)
@@ -361,6 +352,30 @@ func (s *Service) SeedPermission(ctx context.Context, mchid string, r SeedPermis
 	}
 	s.wake()
 	return stored, nil
+}
+
+// validate checks a seed for merchant m and returns the warnings it earns.
+func (r SeedPermissionRequest) validate(m *Merchant) ([]string, error) {
+	var c check
+	c.str("service_id", r.ServiceID, 1, 32)
+	c.str("appid", r.AppID, 1, 32)
+	c.openID(r.OpenID)
+	if r.AuthorizationCode != "" {
+		c.authorizationCode(r.AuthorizationCode)
+	}
+	var warnings []string
+	if r.NotifyURL != "" {
+		if w := c.notifyURL("notify_url", r.NotifyURL); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if err := checkBinding(m, r.AppID, r.ServiceID); err != nil {
+		return nil, err
+	}
+	return warnings, nil
 }
 
 // alreadyAuthorized refuses a second authorization of a user who has one in force.

@@ -275,22 +275,17 @@ func (w *Worker) save(ctx context.Context, n *simulator.Notification, a *simulat
 	return nil
 }
 
-// attempt sends n once, as variant says ("" for a regular attempt), and returns what happened.
-// ok is false when the attempt was interrupted by Close before the merchant answered.
-func (w *Worker) attempt(ctx context.Context, n *simulator.Notification, variant string) (a *simulator.DeliveryAttempt, ok bool) {
-	a = &simulator.DeliveryAttempt{NotificationID: n.ID, Time: w.Clock.Now(), Lab: variant}
-	start := time.Now()
-	defer func() { a.Latency = time.Since(start) }()
+// request builds the request of an attempt to deliver n as variant says, fixing n.Body at the
+// first attempt so that retries repeat it.
+func (w *Worker) request(n *simulator.Notification, variant string) (*http.Request, error) {
 	m := w.Merchants.Merchant(n.MchID)
 	if m == nil {
-		a.Error = fmt.Sprintf("merchant %s is not configured in this simulator, so its APIv3 key is unknown: no request was sent", n.MchID)
-		return a, true
+		return nil, fmt.Errorf("merchant %s is not configured in this simulator, so its APIv3 key is unknown: no request was sent", n.MchID)
 	}
 	if len(n.Body) == 0 {
 		body, err := buildEnvelope(n, m.APIv3Key)
 		if err != nil {
-			a.Error = err.Error() + ": no request was sent"
-			return a, true
+			return nil, fmt.Errorf("%w: no request was sent", err)
 		}
 		n.Body = body
 	}
@@ -298,7 +293,16 @@ func (w *Worker) attempt(ctx context.Context, n *simulator.Notification, variant
 	if m.Settings.NotifyPublicKeyMode {
 		serial = w.Platform.PublicKeyID
 	}
-	req, err := w.newRequest(n.NotifyURL, n.Body, serial, variant, time.Now())
+	return w.newRequest(n.NotifyURL, n.Body, serial, variant, time.Now())
+}
+
+// attempt sends n once, as variant says ("" for a regular attempt), and returns what happened.
+// ok is false when the attempt was interrupted by Close before the merchant answered.
+func (w *Worker) attempt(ctx context.Context, n *simulator.Notification, variant string) (a *simulator.DeliveryAttempt, ok bool) {
+	a = &simulator.DeliveryAttempt{NotificationID: n.ID, Time: w.Clock.Now(), Lab: variant}
+	start := time.Now()
+	defer func() { a.Latency = time.Since(start) }()
+	req, err := w.request(n, variant)
 	if err != nil {
 		a.Error = err.Error()
 		return a, true
