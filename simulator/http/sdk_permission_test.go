@@ -220,13 +220,14 @@ func TestPermissionFlowGoPay(t *testing.T) {
 
 	// 4. Orders without confirmation: for the authorized user DOING/USER_CONFIRM at once, for
 	// anyone else refused.
-	no := sdkOutOrderNo(t, "noconfirm")
-	created, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(permNoConfirmBody(no, openid)))
+	// One body for both creates: built twice, the time range could differ by a second.
+	noConfirm := permNoConfirmBody(sdkOutOrderNo(t, "noconfirm"), openid)
+	created, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(noConfirm))
 	gopayMustSucceed(t, "create without confirmation", created, err)
 	if o := created.Response; o.State != "DOING" || o.StateDescription != "USER_CONFIRM" || o.Package != "" || !sdkOrderIDPattern.MatchString(o.OrderId) {
 		t.Errorf("create without confirmation: state %s/%s package %q order_id %s, want DOING/USER_CONFIRM, no package", o.State, o.StateDescription, o.Package, o.OrderId)
 	}
-	repeated, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(permNoConfirmBody(no, openid)))
+	repeated, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(noConfirm))
 	gopayMustSucceed(t, "repeated create without confirmation", repeated, err)
 	if repeated.Response.OrderId != created.Response.OrderId {
 		t.Errorf("repeated create: order_id %s, want %s", repeated.Response.OrderId, created.Response.OrderId)
