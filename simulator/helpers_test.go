@@ -162,3 +162,23 @@ func newTestService(tb testing.TB, opts ...simulator.Option) (*simulator.Service
 	}
 	return svc, db, demo
 }
+
+// checkCovers fails unless pairs holds every (operation, state) pair of ops and states exactly
+// once: a table of transitions must grow with the operations and states it tests.
+func checkCovers[Op, State any](t *testing.T, pairs [][2]string, ops map[string]Op, states map[string]State) {
+	t.Helper()
+	rows := map[[2]string]int{}
+	for _, p := range pairs {
+		rows[p]++
+	}
+	for op := range ops {
+		for from := range states {
+			if n := rows[[2]string{op, from}]; n != 1 {
+				t.Errorf("%d rows for %s from %s, want 1", n, op, from)
+			}
+		}
+	}
+	if len(rows) != len(ops)*len(states) {
+		t.Errorf("%d (operation, state) pairs in the table, want %d: a row names an unknown operation or state", len(rows), len(ops)*len(states))
+	}
+}

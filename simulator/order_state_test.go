@@ -235,20 +235,11 @@ func TestOrderTransitions(t *testing.T) {
 // TestOrderTransitionsCoverEveryCase fails when an operation or a state has no row for some
 // pairing, so that a new operation or state comes with its rows.
 func TestOrderTransitionsCoverEveryCase(t *testing.T) {
-	rows := map[[2]string]int{}
+	var pairs [][2]string
 	for _, tr := range orderTransitions {
-		rows[[2]string{tr.op, tr.from}]++
+		pairs = append(pairs, [2]string{tr.op, tr.from})
 	}
-	for op := range orderOps {
-		for from := range orderStates {
-			if n := rows[[2]string{op, from}]; n != 1 {
-				t.Errorf("%d rows for %s from %s, want 1", n, op, from)
-			}
-		}
-	}
-	if len(rows) != len(orderOps)*len(orderStates) {
-		t.Errorf("%d (operation, state) pairs in the table, want %d: a row names an unknown operation or state", len(rows), len(orderOps)*len(orderStates))
-	}
+	checkCovers(t, pairs, orderOps, orderStates)
 }
 
 // TestOrderRefusalsExplain checks that a refusal for the order's state says which state the

@@ -262,18 +262,9 @@ func TestVisitTransitions(t *testing.T) {
 // TestVisitTransitionsCoverEveryCase fails when an action or a state has no row for some
 // pairing.
 func TestVisitTransitionsCoverEveryCase(t *testing.T) {
-	rows := map[[2]string]int{}
+	var pairs [][2]string
 	for _, tr := range visitTransitions {
-		rows[[2]string{tr.op, tr.from}]++
+		pairs = append(pairs, [2]string{tr.op, tr.from})
 	}
-	for op := range visitOps {
-		for from := range visitStates {
-			if n := rows[[2]string{op, from}]; n != 1 {
-				t.Errorf("%d rows for %s from %s, want 1", n, op, from)
-			}
-		}
-	}
-	if len(rows) != len(visitOps)*len(visitStates) {
-		t.Errorf("%d (action, state) pairs in the table, want %d: a row names an unknown action or state", len(rows), len(visitOps)*len(visitStates))
-	}
+	checkCovers(t, pairs, visitOps, visitStates)
 }

@@ -34,8 +34,8 @@ func (w *where) query(selectFrom, order string, n int) (string, []any) {
 	return q + " ORDER BY " + order + " LIMIT ?", append(w.args, limit(n))
 }
 
-// listData runs a query that selects one data column and decodes each row with decode.
-func listData[T any](ctx context.Context, d *DB, what, query string, args []any, decode func(string) (T, error)) ([]T, error) {
+// listRows runs a query and makes a T of each row with scan.
+func listRows[T any](ctx context.Context, d *DB, what, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
 	rows, err := d.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
@@ -43,11 +43,7 @@ func listData[T any](ctx context.Context, d *DB, what, query string, args []any,
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
-		}
-		v, err := decode(data)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
 		}
@@ -58,6 +54,21 @@ func listData[T any](ctx context.Context, d *DB, what, query string, args []any,
 	}
 	return out, nil
 }
+
+// listData runs a query that selects one data column and decodes each row with decode.
+func listData[T any](ctx context.Context, d *DB, what, query string, args []any, decode func(string) (T, error)) ([]T, error) {
+	return listRows(ctx, d, what, query, args, func(row scanner) (T, error) {
+		var data string
+		if err := row.Scan(&data); err != nil {
+			var zero T
+			return zero, err
+		}
+		return decode(data)
+	})
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
 
 // decodeJSON decodes a data column holding the JSON of a T.
 func decodeJSON[T any](data string) (*T, error) {

@@ -63,9 +63,6 @@ const selectVisits = `
 	LEFT JOIN orders o ON o.id = v.order_rowid
 	LEFT JOIN permissions p ON p.id = v.permission_id`
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
 // scanVisit decodes a row of selectVisits.
 func scanVisit(row scanner) (*simulator.Visit, error) {
 	var vdata string
@@ -162,21 +159,5 @@ func (d *DB) ListVisits(ctx context.Context, f simulator.VisitFilter) ([]*simula
 	w.eq("v.mchid", f.MchID)
 	w.eq("o.out_order_no", f.OutOrderNo)
 	query, args := w.query(selectVisits, "v.created_at DESC, v.rowid DESC", f.Limit)
-	rows, err := d.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list visits: %w", err)
-	}
-	defer rows.Close()
-	var out []*simulator.Visit
-	for rows.Next() {
-		v, err := scanVisit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list visits: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list visits: %w", err)
-	}
-	return out, nil
+	return listRows(ctx, d, "visits", query, args, scanVisit)
 }
