@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator/scenario"
+	scenariorun "github.com/payscore-sim/payscore-sim/simulator/scenario/run"
 )
 
 const scenarioUsage = "usage: payscore-sim scenario run [--target URL] [--junit FILE] [-parallel N] PATH... (fixture files or folders)"
@@ -60,11 +61,14 @@ func scenarioCmd(ctx context.Context, args []string, stdout io.Writer, getenv fu
 	if len(paths) == 0 {
 		return errors.New("scenario run: name the fixture files or folders to run; " + scenarioUsage)
 	}
-	files, err := scenario.Load(paths...)
+	files, notes, err := scenario.Load(paths...)
+	for _, note := range notes {
+		fmt.Fprintln(stdout, note)
+	}
 	if err != nil {
 		return err
 	}
-	r := &scenario.Runner{
+	r := &scenariorun.Runner{
 		Target: *target, NotifyHost: *notifyHost, NotifyAddr: *notifyAddr,
 		Parallel: *parallel, Timeout: *timeout, Out: stdout,
 	}
@@ -81,12 +85,12 @@ func scenarioCmd(ctx context.Context, args []string, stdout io.Writer, getenv fu
 		}
 	}
 	if !rep.OK() {
-		return fmt.Errorf("%d of %d scenarios failed", rep.Count(scenario.Fail), len(rep.Results))
+		return fmt.Errorf("%d of %d scenarios failed", rep.Count(scenariorun.Fail), len(rep.Results))
 	}
 	return nil
 }
 
-func writeJUnit(path string, rep *scenario.Report) error {
+func writeJUnit(path string, rep *scenariorun.Report) error {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("--junit: %w", err)

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -64,36 +65,56 @@ func (p *parser) expect(n *yaml.Node) *Expect {
 				e.Checks = append(e.Checks, p.fieldChecks(v)...)
 			}
 		case "absent":
-			if !p.want(v, yaml.SequenceNode, "expect.absent") {
-				continue
-			}
-			for _, item := range v.Content {
-				path := p.str(item, "expect.absent item")
-				e.Checks = append(e.Checks, Check{Pos: p.pos(item), Path: path, M: &Matcher{Pos: p.pos(item), Op: "absent"}})
-			}
+			e.Checks = append(e.Checks, p.absent(v)...)
 		case "message_contains":
 			if p.want(v, yaml.ScalarNode, "message_contains") {
 				e.Checks = append(e.Checks, Check{Pos: p.pos(v), Path: "message", M: &Matcher{Pos: p.pos(v), Op: "contains", Val: p.value(v)}})
 			}
 		case "headers":
-			if !p.want(v, yaml.MappingNode, "expect.headers") {
-				continue
-			}
-			for _, h := range p.pairs(v) {
-				e.Checks = append(e.Checks, Check{Pos: p.pos(h.key), Header: true, Path: h.key.Value, M: p.matcher(h.val)})
-			}
+			e.Checks = append(e.Checks, p.headerChecks(v)...)
 		default:
-			if k.Value == "code" {
-				e.Code = true
-			}
-			if contains(matcherOps, k.Value) {
-				p.add(k, "%s is a matcher: put it under the field it checks (state: {%s: ...})", k.Value, k.Value)
-				continue
-			}
-			e.Checks = append(e.Checks, Check{Pos: p.pos(k), Path: k.Value, M: p.matcher(v)})
+			p.fieldCheck(e, k, v)
 		}
 	}
 	return e
+}
+
+// absent reads expect.absent: a list of paths the response must not have.
+func (p *parser) absent(n *yaml.Node) []Check {
+	if !p.want(n, yaml.SequenceNode, "expect.absent") {
+		return nil
+	}
+	var out []Check
+	for _, item := range n.Content {
+		path := p.str(item, "expect.absent item")
+		out = append(out, Check{Pos: p.pos(item), Path: path, M: &Matcher{Pos: p.pos(item), Op: "absent"}})
+	}
+	return out
+}
+
+// headerChecks reads expect.headers: header names to matchers of their first value.
+func (p *parser) headerChecks(n *yaml.Node) []Check {
+	if !p.want(n, yaml.MappingNode, "expect.headers") {
+		return nil
+	}
+	var out []Check
+	for _, h := range p.pairs(n) {
+		out = append(out, Check{Pos: p.pos(h.key), Header: true, Path: h.key.Value, M: p.matcher(h.val)})
+	}
+	return out
+}
+
+// fieldCheck reads a field of the response body written directly under expect.
+func (p *parser) fieldCheck(e *Expect, k, v *yaml.Node) {
+	if k.Value == "code" {
+		// Expecting an error code is expecting an error: any 4xx or 5xx status will do.
+		e.Code = true
+	}
+	if contains(matcherOps, k.Value) {
+		p.add(k, "%s is a matcher: put it under the field it checks (state: {%s: ...})", k.Value, k.Value)
+		return
+	}
+	e.Checks = append(e.Checks, Check{Pos: p.pos(k), Path: k.Value, M: p.matcher(v)})
 }
 
 // fieldChecks reads a mapping of dotted paths to matchers.
@@ -184,93 +205,122 @@ type mismatch struct {
 
 const absentText = "(absent)"
 
-// eval checks actual (found says whether it exists at all) against m.
-func (m *Matcher) eval(e *env, path string, actual any, found bool) (*mismatch, error) {
-	fail := func(expected string) *mismatch {
-		a := absentText
-		if found {
-			a = show(actual)
-		}
-		return &mismatch{Pos: m.Pos, What: path, Expected: expected, Actual: a}
-	}
+// eval checks actual (found says whether it exists at all) against m; path names it in a
+// mismatch. An error is a reference in an expected value that cannot be expanded.
+func (m *Matcher) eval(ctx context.Context, e *env, path string, actual any, found bool) (*mismatch, error) {
 	switch m.Op {
 	case "eq", "not", "contains", "one_of":
-		want, err := e.expand(m.Val)
+		want, err := e.expand(ctx, m.Val)
 		if err != nil {
 			return nil, err
 		}
-		switch m.Op {
-		case "eq":
-			if !found || !equal(want, actual) {
-				return fail(show(want)), nil
-			}
-		case "not":
-			if found && equal(want, actual) {
-				return fail("not " + show(want)), nil
-			}
-		case "one_of":
-			list, _ := want.([]any)
-			for _, w := range list {
-				if found && equal(w, actual) {
-					return nil, nil
-				}
-			}
-			return fail("one of " + show(want)), nil
-		case "contains":
-			if !found || !containsValue(actual, want) {
-				return fail("something containing " + show(want)), nil
+		return m.evalValue(want, path, actual, found), nil
+	case "fields":
+		return m.evalFields(ctx, e, path, actual, found)
+	case "items":
+		return m.evalItems(ctx, e, path, actual, found)
+	case "all":
+		for _, sub := range m.All {
+			if mm, err := sub.eval(ctx, e, path, actual, found); mm != nil || err != nil {
+				return mm, err
 			}
 		}
+		return nil, nil
+	}
+	return m.evalShape(path, actual, found), nil
+}
+
+// fail is the mismatch of actual with what was expected.
+func (m *Matcher) fail(path, expected string, actual any, found bool) *mismatch {
+	a := absentText
+	if found {
+		a = show(actual)
+	}
+	return &mismatch{Pos: m.Pos, What: path, Expected: expected, Actual: a}
+}
+
+// evalValue checks the matchers that compare with an expected value.
+func (m *Matcher) evalValue(want any, path string, actual any, found bool) *mismatch {
+	switch m.Op {
+	case "eq":
+		if !found || !equal(want, actual) {
+			return m.fail(path, show(want), actual, found)
+		}
+	case "not":
+		if found && equal(want, actual) {
+			return m.fail(path, "not "+show(want), actual, found)
+		}
+	case "one_of":
+		list, _ := want.([]any)
+		for _, w := range list {
+			if found && equal(w, actual) {
+				return nil
+			}
+		}
+		return m.fail(path, "one of "+show(want), actual, found)
+	case "contains":
+		if !found || !containsValue(actual, want) {
+			return m.fail(path, "something containing "+show(want), actual, found)
+		}
+	}
+	return nil
+}
+
+// evalShape checks the matchers that need no expected value: regexp, absent, present, len.
+func (m *Matcher) evalShape(path string, actual any, found bool) *mismatch {
+	switch m.Op {
 	case "regexp":
 		s, ok := actual.(string)
 		if !ok && found {
 			s = text(actual)
 		}
 		if !found || m.Re == nil || !m.Re.MatchString(s) {
-			return fail(fmt.Sprintf("a match of /%s/", m.Re)), nil
+			return m.fail(path, fmt.Sprintf("a match of /%s/", m.Re), actual, found)
 		}
 	case "absent":
 		if found {
-			return fail(absentText), nil
+			return m.fail(path, absentText, actual, found)
 		}
 	case "present":
 		if !found {
-			return fail("present"), nil
+			return m.fail(path, "present", actual, found)
 		}
 	case "len":
 		n, ok := length(actual)
 		if !found || !ok || n != m.N {
-			return fail(fmt.Sprintf("length %d", m.N)), nil
+			return m.fail(path, fmt.Sprintf("length %d", m.N), actual, found)
 		}
-	case "fields":
-		if !found {
-			return fail("present"), nil
+	}
+	return nil
+}
+
+// evalFields checks each named field of a mapping; the others are not looked at.
+func (m *Matcher) evalFields(ctx context.Context, e *env, path string, actual any, found bool) (*mismatch, error) {
+	if !found {
+		return m.fail(path, "present", actual, found), nil
+	}
+	for _, c := range m.Fields {
+		v, ok := lookupPath(actual, c.Path)
+		if mm, err := c.M.eval(ctx, e, joinPath(path, c.Path), v, ok); mm != nil || err != nil {
+			return mm, err
 		}
-		for _, c := range m.Fields {
-			v, ok := lookupPath(actual, c.Path)
-			if mm, err := c.M.eval(e, joinPath(path, c.Path), v, ok); mm != nil || err != nil {
-				return mm, err
-			}
+	}
+	return nil, nil
+}
+
+// evalItems checks a list item by item; it must have as many items as expected.
+func (m *Matcher) evalItems(ctx context.Context, e *env, path string, actual any, found bool) (*mismatch, error) {
+	list, ok := actual.([]any)
+	if !found || !ok || len(list) != len(m.Items) {
+		want := fmt.Sprintf("a list of %d", len(m.Items))
+		if vals, ok := m.plainItems(ctx, e); ok {
+			want = show(vals)
 		}
-	case "items":
-		list, ok := actual.([]any)
-		if !found || !ok || len(list) != len(m.Items) {
-			want := fmt.Sprintf("a list of %d", len(m.Items))
-			if vals, ok := m.plainItems(e); ok {
-				want = show(vals)
-			}
-			return fail(want), nil
-		}
-		for i, im := range m.Items {
-			if mm, err := im.eval(e, fmt.Sprintf("%s[%d]", path, i), list[i], true); mm != nil || err != nil {
-				return mm, err
-			}
-		}
-	case "all":
-		for _, sub := range m.All {
-			if mm, err := sub.eval(e, path, actual, found); mm != nil || err != nil {
-				return mm, err
-			}
+		return m.fail(path, want, actual, found), nil
+	}
+	for i, im := range m.Items {
+		if mm, err := im.eval(ctx, e, fmt.Sprintf("%s[%d]", path, i), list[i], true); mm != nil || err != nil {
+			return mm, err
 		}
 	}
 	return nil, nil
@@ -307,58 +357,62 @@ func length(v any) (int, bool) {
 
 // checkResponse checks a response against a step's expectations: its status first, then each
 // check in order. It returns the first mismatch.
-func checkResponse(e *env, st *Step, resp *response) (*mismatch, error) {
-	exp := st.Expect
-	if resp.status != 0 {
-		ok := resp.status >= 200 && resp.status < 300
-		want := "a success (2xx)"
-		pos := st.Pos
-		switch {
-		case exp != nil && exp.Status != nil:
-			ok, want, pos = resp.status == *exp.Status, fmt.Sprint(*exp.Status), exp.StatusPos
-		case exp != nil && exp.Code:
-			ok, want = resp.status >= 400, "an error (4xx or 5xx)"
-		}
-		if !ok {
-			return &mismatch{Pos: pos, What: "status", Expected: want, Actual: resp.summary()}, nil
-		}
+func checkResponse(ctx context.Context, e *env, st *Step, resp *response) (*mismatch, error) {
+	if mm := checkStatus(st, resp); mm != nil {
+		return mm, nil
 	}
-	if exp == nil {
+	if st.Expect == nil {
 		return nil, nil
 	}
-	for _, c := range exp.Checks {
-		var v any
-		var found bool
+	for _, c := range st.Expect.Checks {
+		v, found := lookupPath(resp.doc, c.Path)
 		what := c.Path
 		if c.Header {
 			vals := resp.header.Values(c.Path)
-			found = len(vals) > 0
+			v, found = nil, len(vals) > 0
 			if found {
 				v = vals[0]
 			}
 			what = "header " + http.CanonicalHeaderKey(c.Path)
-		} else {
-			v, found = lookupPath(resp.doc, c.Path)
 		}
-		mm, err := c.M.eval(e, what, v, found)
-		if err != nil {
-			return nil, err
-		}
-		if mm != nil {
-			return mm, nil
+		mm, err := c.M.eval(ctx, e, what, v, found)
+		if mm != nil || err != nil {
+			return mm, err
 		}
 	}
 	return nil, nil
 }
 
+// checkStatus checks an HTTP response's status: the one expected, else an error when an error
+// code is expected, else a success. A notification (status 0) has none to check.
+func checkStatus(st *Step, resp *response) *mismatch {
+	if resp.status == 0 {
+		return nil
+	}
+	exp := st.Expect
+	ok := resp.status >= 200 && resp.status < 300
+	want := "a success (2xx)"
+	pos := st.Pos
+	switch {
+	case exp != nil && exp.Status != nil:
+		ok, want, pos = resp.status == *exp.Status, fmt.Sprint(*exp.Status), exp.StatusPos
+	case exp != nil && exp.Code:
+		ok, want = resp.status >= 400, "an error (4xx or 5xx)"
+	}
+	if ok {
+		return nil
+	}
+	return &mismatch{Pos: pos, What: "status", Expected: want, Actual: resp.summary()}
+}
+
 // plainItems returns the values of a list of equalities, to show as the expected list.
-func (m *Matcher) plainItems(e *env) ([]any, bool) {
+func (m *Matcher) plainItems(ctx context.Context, e *env) ([]any, bool) {
 	vals := make([]any, 0, len(m.Items))
 	for _, im := range m.Items {
 		if im.Op != "eq" {
 			return nil, false
 		}
-		v, err := e.expand(im.Val)
+		v, err := e.expand(ctx, im.Val)
 		if err != nil {
 			return nil, false
 		}

@@ -2,185 +2,16 @@ package scenario
 
 import (
 	"crypto/rsa"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
-
-// File is a fixture file: one or more scenarios, and the merchants they act as beside the
-// built-in demo and other merchants.
-type File struct {
-	Path      string
-	Merchants map[string]*Merchant
-	// Defaults are arguments every step of a kind starts from, under its own arguments.
-	Defaults  map[string]map[string]any
-	Scenarios []*Scenario
-}
-
-// Scenario is one story: steps run in order against a simulator.
-type Scenario struct {
-	File        *File
-	Name        string
-	Pos         Pos
-	Description string
-	// Merchant is the name (demo, other, or one of the file's merchants) the steps act as.
-	Merchant string
-	// Exclusive scenarios run alone against a shared simulator: they advance its clock.
-	Exclusive bool
-	// Skip, when set, is why the scenario is not run.
-	Skip  string
-	Steps []*Step
-}
-
-// Step is one action and what is expected of it.
-type Step struct {
-	Index int // 1-based
-	Kind  string
-	Pos   Pos
-	// Arg is the step's argument: a mapping, a single value, or nil.
-	Arg any
-	// As names the merchant a merchant step acts as, when not the scenario's.
-	As   string
-	Note string
-	// Eventually repeats a reading step until its expectations hold, for this long at most.
-	Eventually time.Duration
-	Expect     *Expect
-	Capture    []Capture
-}
-
-func (s *Step) String() string {
-	return fmt.Sprintf("step %d (%s, line %d)", s.Index, s.Kind, s.Pos.Line)
-}
-
-// Capture names a value of a step's response for later steps: ${Name}.
-type Capture struct {
-	Name string
-	Path string
-	Pos  Pos
-}
-
-// Merchant is a merchant a scenario may act as. The runner signs with its private key.
-type Merchant struct {
-	Name      string
-	MchID     string
-	AppID     string
-	ServiceID string
-	Serial    string
-	Key       *rsa.PrivateKey
-	APIv2Key  string
-	APIv3Key  string
-	// Settings, when set, are applied to an in-process simulator's copy of the merchant; a
-	// scenario that needs them is skipped against a running simulator (--target).
-	Settings *simulator.MerchantSettings
-	Pos      Pos
-}
-
-// simMerchant is the merchant as a simulator knows it: the public half of its key.
-func (m *Merchant) simMerchant() *simulator.Merchant {
-	sm := &simulator.Merchant{
-		MchID: m.MchID, AppIDs: []string{m.AppID}, ServiceIDs: []string{m.ServiceID},
-		APIv2Key: m.APIv2Key, APIv3Key: m.APIv3Key,
-		Keys: map[string]*rsa.PublicKey{m.Serial: &m.Key.PublicKey},
-	}
-	if m.Settings != nil {
-		sm.Settings = *m.Settings
-	}
-	return sm
-}
-
-// builtinMerchants are the fixtures' demo and other merchants, whose private keys are published
-// test keys.
-func builtinMerchants() map[string]*Merchant {
-	demoKey, err := wxcrypto.ParsePrivateKey(fixtures.DemoMerchantKeyPEM)
-	if err != nil {
-		panic("scenario: demo merchant key: " + err.Error())
-	}
-	otherKey, err := wxcrypto.ParsePrivateKey(fixtures.OtherMerchantKeyPEM)
-	if err != nil {
-		panic("scenario: other merchant key: " + err.Error())
-	}
-	return map[string]*Merchant{
-		"demo": {Name: "demo", MchID: fixtures.DemoMchID, AppID: fixtures.DemoAppID, ServiceID: fixtures.DemoServiceID,
-			Serial: fixtures.DemoMerchantSerial, Key: demoKey, APIv2Key: fixtures.DemoAPIv2Key, APIv3Key: fixtures.DemoAPIv3Key},
-		"other": {Name: "other", MchID: fixtures.OtherMchID, AppID: fixtures.OtherAppID, ServiceID: fixtures.OtherServiceID,
-			Serial: fixtures.OtherMerchantSerial, Key: otherKey, APIv2Key: fixtures.OtherAPIv2Key, APIv3Key: fixtures.OtherAPIv3Key},
-	}
-}
-
-// merchant finds a merchant by name or mchid.
-func (f *File) merchant(name string) *Merchant {
-	if m, ok := f.Merchants[name]; ok {
-		return m
-	}
-	for _, m := range f.Merchants {
-		if m.MchID == name {
-			return m
-		}
-	}
-	return nil
-}
-
-// Load reads the fixture files at paths: files, or folders whose *.yaml and *.yml files are read
-// (recursively, in name order). Every problem of every file is reported, each with its place.
-func Load(paths ...string) ([]*File, error) {
-	var files []string
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s holds no *.yaml fixture files", p)
-		}
-		sort.Strings(found)
-		files = append(files, found...)
-	}
-	var out []*File
-	var errs []error
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		f, err := Parse(path, data)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, f)
-	}
-	return out, errors.Join(errs...)
-}
 
 // parser reads one file.
 type parser struct {
@@ -247,72 +78,95 @@ func (p *parser) merchants(n *yaml.Node) {
 		if !p.want(pr.val, yaml.MappingNode, "merchant "+name) {
 			continue
 		}
-		m := &Merchant{Name: name, Pos: p.pos(pr.key)}
 		fields := p.pairs(pr.val)
-		// base comes first, wherever it is written: the other fields override it.
-		for _, f := range fields {
-			if f.key.Value != "base" {
-				continue
-			}
-			base := p.f.Merchants[p.str(f.val, "base")]
-			if base == nil || (base.Name != "demo" && base.Name != "other") {
-				p.add(f.val, "base must be demo or other")
-				continue
-			}
-			copied := *base
-			copied.Name, copied.Pos = name, m.Pos
-			m = &copied
-		}
-		var keyFile *yaml.Node
-		for _, f := range fields {
-			switch f.key.Value {
-			case "base":
-			case "mchid":
-				m.MchID = p.str(f.val, "mchid")
-			case "appid":
-				m.AppID = p.str(f.val, "appid")
-			case "service_id":
-				m.ServiceID = p.str(f.val, "service_id")
-			case "serial_no":
-				m.Serial = strings.ToUpper(p.str(f.val, "serial_no"))
-			case "key_file":
-				keyFile = f.val
-			case "api_v2_key":
-				m.APIv2Key = p.str(f.val, "api_v2_key")
-			case "api_v3_key":
-				m.APIv3Key = p.str(f.val, "api_v3_key")
-			case "settings":
-				var s simulator.MerchantSettings
-				if err := DecodeStrict(p.file, f.val, &s); err != nil {
-					p.errs = append(p.errs, err)
-					continue
-				}
-				m.Settings = &s
-			default:
-				p.unknownKey(f.key, "merchant "+name, merchantFields)
-			}
-		}
+		m := p.merchantBase(name, p.pos(pr.key), fields)
+		keyFile := p.merchantFields(m, fields)
 		if keyFile != nil {
-			path := p.str(keyFile, "key_file")
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(p.dir, path)
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				p.add(keyFile, "key_file: %v", err)
-			} else if m.Key, err = wxcrypto.ParsePrivateKey(b); err != nil {
-				p.add(keyFile, "key_file %s: %v", path, err)
-			}
+			m.Key = p.keyFile(keyFile)
 		}
-		for _, req := range []struct{ v, name string }{{m.MchID, "mchid"}, {m.AppID, "appid"}, {m.ServiceID, "service_id"}, {m.Serial, "serial_no"}, {m.APIv3Key, "api_v3_key"}} {
-			if req.v == "" {
-				p.add(pr.key, "merchant %s needs %s (or base: demo|other)", name, req.name)
-			}
-		}
-		if m.Key == nil && keyFile == nil {
-			p.add(pr.key, "merchant %s needs key_file, its private key (PEM), to sign requests (or base: demo|other)", name)
-		}
+		p.checkMerchant(pr.key, m, keyFile != nil)
 		p.f.Merchants[name] = m
+	}
+}
+
+// merchantBase starts a merchant from its base (demo or other), wherever base is written: the
+// other fields override it.
+func (p *parser) merchantBase(name string, pos Pos, fields []pair) *Merchant {
+	m := &Merchant{Name: name, Pos: pos}
+	for _, f := range fields {
+		if f.key.Value != "base" {
+			continue
+		}
+		base := p.f.Merchants[p.str(f.val, "base")]
+		if base == nil || (base.Name != "demo" && base.Name != "other") {
+			p.add(f.val, "base must be demo or other")
+			continue
+		}
+		copied := *base
+		copied.Name, copied.Pos = name, pos
+		m = &copied
+	}
+	return m
+}
+
+// merchantFields sets m's fields; it returns the key_file node, read once the fields are known.
+func (p *parser) merchantFields(m *Merchant, fields []pair) (keyFile *yaml.Node) {
+	strs := map[string]*string{
+		"mchid": &m.MchID, "appid": &m.AppID, "service_id": &m.ServiceID, "serial_no": &m.Serial,
+		"api_v2_key": &m.APIv2Key, "api_v3_key": &m.APIv3Key,
+	}
+	for _, f := range fields {
+		if s, ok := strs[f.key.Value]; ok {
+			*s = p.str(f.val, f.key.Value)
+			continue
+		}
+		switch f.key.Value {
+		case "base":
+		case "key_file":
+			keyFile = f.val
+		case "settings":
+			var s simulator.MerchantSettings
+			if err := DecodeStrict(p.file, f.val, &s); err != nil {
+				p.errs = append(p.errs, err)
+				continue
+			}
+			m.Settings = &s
+		default:
+			p.unknownKey(f.key, "merchant "+m.Name, merchantFields)
+		}
+	}
+	// Serial numbers are hex; production writes them in upper case, and so do the signatures.
+	m.Serial = strings.ToUpper(m.Serial)
+	return keyFile
+}
+
+// keyFile reads a merchant's private key, relative to the fixture file.
+func (p *parser) keyFile(n *yaml.Node) *rsa.PrivateKey {
+	path := p.str(n, "key_file")
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.dir, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		p.add(n, "key_file: %v", err)
+		return nil
+	}
+	key, err := wxcrypto.ParsePrivateKey(b)
+	if err != nil {
+		p.add(n, "key_file %s: %v", path, err)
+	}
+	return key
+}
+
+// checkMerchant reports what a merchant lacks to be acted as.
+func (p *parser) checkMerchant(at *yaml.Node, m *Merchant, hasKeyFile bool) {
+	for _, req := range []struct{ v, name string }{{m.MchID, "mchid"}, {m.AppID, "appid"}, {m.ServiceID, "service_id"}, {m.Serial, "serial_no"}, {m.APIv3Key, "api_v3_key"}} {
+		if req.v == "" {
+			p.add(at, "merchant %s needs %s (or base: demo|other)", m.Name, req.name)
+		}
+	}
+	if m.Key == nil && !hasKeyFile {
+		p.add(at, "merchant %s needs key_file, its private key (PEM), to sign requests (or base: demo|other)", m.Name)
 	}
 }
 
@@ -323,19 +177,20 @@ func (p *parser) defaults(n *yaml.Node) {
 	}
 	p.known = map[string]bool{}
 	for _, pr := range p.pairs(n) {
-		spec, ok := kinds[pr.key.Value]
+		k, ok := lookupKind(pr.key.Value)
 		if !ok {
 			p.unknownKind(pr.key)
 			continue
 		}
-		if !spec.mapping || !p.want(pr.val, yaml.MappingNode, "defaults."+pr.key.Value) {
-			if !spec.mapping {
-				p.add(pr.key, "%s takes no mapping of arguments, so it has no defaults", pr.key.Value)
-			}
+		if !k.arg.mapping {
+			p.add(pr.key, "%s takes no mapping of arguments, so it has no defaults", k.name)
 			continue
 		}
-		p.checkArgs(spec, pr.key.Value, pr.val)
-		p.f.Defaults[pr.key.Value] = p.value(pr.val).(map[string]any)
+		if !p.want(pr.val, yaml.MappingNode, "defaults."+k.name) {
+			continue
+		}
+		p.checkArgs(k, pr.val)
+		p.f.Defaults[k.name] = p.value(pr.val).(map[string]any)
 	}
 }
 
@@ -349,30 +204,49 @@ func (p *parser) scenario(n *yaml.Node) {
 	p.known = map[string]bool{}
 	var steps *yaml.Node
 	for _, pr := range p.pairs(n) {
-		switch pr.key.Value {
-		case "name":
-			sc.Name = p.str(pr.val, "name")
-		case "description":
-			sc.Description = p.str(pr.val, "description")
-		case "merchant":
-			name := p.str(pr.val, "merchant")
-			if m := p.f.merchant(name); m != nil {
-				sc.Merchant = m.Name
-			} else {
-				p.add(pr.val, "merchant %q is not demo, other or a merchant of this file's merchants: (the runner needs its private key)", name)
-			}
-		case "exclusive":
-			if p.want(pr.val, yaml.ScalarNode, "exclusive") && pr.val.Decode(&sc.Exclusive) != nil {
-				p.add(pr.val, "exclusive must be true or false")
-			}
-		case "skip":
-			sc.Skip = p.str(pr.val, "skip")
-		case "steps":
+		if pr.key.Value == "steps" {
 			steps = pr.val
-		default:
-			p.unknownKey(pr.key, "a scenario", scenarioFields)
+			continue
 		}
+		p.scenarioField(sc, pr)
 	}
+	p.scenarioName(n, sc)
+	if steps == nil {
+		p.add(n, "a scenario needs steps")
+	} else {
+		p.steps(sc, steps)
+	}
+	p.f.Scenarios = append(p.f.Scenarios, sc)
+}
+
+// scenarioField reads one of a scenario's fields but its steps.
+func (p *parser) scenarioField(sc *Scenario, pr pair) {
+	switch pr.key.Value {
+	case "name":
+		sc.Name = p.str(pr.val, "name")
+	case "description":
+		sc.Description = p.str(pr.val, "description")
+	case "merchant":
+		name := p.str(pr.val, "merchant")
+		if m := p.f.merchant(name); m != nil {
+			sc.Merchant = m.Name
+		} else {
+			p.add(pr.val, "merchant %q is not demo, other or a merchant of this file's merchants: (the runner needs its private key)", name)
+		}
+	case "exclusive":
+		if p.want(pr.val, yaml.ScalarNode, "exclusive") && pr.val.Decode(&sc.Exclusive) != nil {
+			p.add(pr.val, "exclusive must be true or false")
+		}
+	case "skip":
+		sc.Skip = p.str(pr.val, "skip")
+	default:
+		p.unknownKey(pr.key, "a scenario", scenarioFields)
+	}
+}
+
+// scenarioName checks that the scenario has a name of its own: reports and JUnit tell scenarios
+// apart by it.
+func (p *parser) scenarioName(n *yaml.Node, sc *Scenario) {
 	if sc.Name == "" {
 		p.add(n, "a scenario needs a name that tells its story")
 	} else if first, dup := p.seen[sc.Name]; dup {
@@ -380,51 +254,80 @@ func (p *parser) scenario(n *yaml.Node) {
 	} else {
 		p.seen[sc.Name] = sc.Pos
 	}
-	if steps == nil {
-		p.add(n, "a scenario needs steps")
-	} else if p.want(steps, yaml.SequenceNode, "steps") {
-		for _, s := range resolve(steps).Content {
-			if st := p.step(s, len(sc.Steps)+1); st != nil {
-				sc.Steps = append(sc.Steps, st)
-				if st.Kind == "advance_clock" {
-					sc.Exclusive = true
-				}
-			}
+}
+
+func (p *parser) steps(sc *Scenario, n *yaml.Node) {
+	if !p.want(n, yaml.SequenceNode, "steps") {
+		return
+	}
+	items := resolve(n).Content
+	if len(items) == 0 {
+		p.add(n, "a scenario needs at least one step")
+	}
+	for _, s := range items {
+		st := p.step(s, len(sc.Steps)+1)
+		if st == nil {
+			continue
 		}
-		if len(sc.Steps) == 0 && len(resolve(steps).Content) == 0 {
-			p.add(steps, "a scenario needs at least one step")
+		sc.Steps = append(sc.Steps, st)
+		// Moving a shared simulator's clock would surprise every scenario running beside it.
+		if st.Kind == "advance_clock" {
+			sc.Exclusive = true
 		}
 	}
-	p.f.Scenarios = append(p.f.Scenarios, sc)
+}
+
+// stepNodes are the parts of a step mapping: its action and the common fields.
+type stepNodes struct {
+	kindKey, arg, expect, capture, eventually *yaml.Node
 }
 
 // step reads one step: a bare kind (- confirm), or a mapping of one kind to its argument beside
-// the common fields expect, capture, as and note.
+// the common fields expect, capture, as, note and eventually.
 func (p *parser) step(n *yaml.Node, index int) *Step {
 	n = resolve(n)
 	if n.Kind == yaml.ScalarNode {
-		spec, ok := kinds[n.Value]
-		if !ok {
-			p.unknownKind(n)
-			return nil
-		}
-		if spec.required {
-			p.add(n, "%s needs an argument: %s", n.Value, spec.usage)
-			return nil
-		}
-		return &Step{Index: index, Kind: n.Value, Pos: p.pos(n)}
+		return p.bareStep(n, index)
 	}
 	if !p.want(n, yaml.MappingNode, "a step") {
 		return nil
 	}
 	st := &Step{Index: index}
-	var kindKey, arg, expect, capture, eventually *yaml.Node
+	parts := p.stepParts(st, n)
+	if parts.kindKey == nil {
+		p.add(n, "this step has no action: start it with one of %s", strings.Join(kindNames(), ", "))
+		return nil
+	}
+	k, _ := lookupKind(parts.kindKey.Value)
+	st.Kind, st.Pos = k.name, p.pos(parts.kindKey)
+	st.Arg = p.arg(k, parts.arg)
+	p.stepOptions(k, st, parts)
+	return st
+}
+
+func (p *parser) bareStep(n *yaml.Node, index int) *Step {
+	k, ok := lookupKind(n.Value)
+	if !ok {
+		p.unknownKind(n)
+		return nil
+	}
+	if k.arg.required {
+		p.add(n, "%s needs an argument: %s", k.name, k.usage)
+		return nil
+	}
+	return &Step{Index: index, Kind: k.name, Pos: p.pos(n)}
+}
+
+// stepParts sorts a step mapping's keys into its action and common fields, and reads as, note
+// and eventually, which need no knowledge of the action.
+func (p *parser) stepParts(st *Step, n *yaml.Node) stepNodes {
+	var s stepNodes
 	for _, pr := range p.pairs(n) {
 		switch pr.key.Value {
 		case "expect":
-			expect = pr.val
+			s.expect = pr.val
 		case "capture":
-			capture = pr.val
+			s.capture = pr.val
 		case "as":
 			name := p.str(pr.val, "as")
 			if m := p.f.merchant(name); m != nil {
@@ -439,120 +342,128 @@ func (p *parser) step(n *yaml.Node, index int) *Step {
 			if err != nil {
 				p.add(pr.val, "eventually: %v", err)
 			}
-			st.Eventually = d
-			eventually = pr.key
+			st.Eventually, s.eventually = d, pr.key
 		default:
-			if _, ok := kinds[pr.key.Value]; !ok {
-				p.unknownKind(pr.key)
-				continue
-			}
-			if kindKey != nil {
-				p.add(pr.key, "a step takes one action; this one has %s (line %d) and %s: make them two steps", kindKey.Value, kindKey.Line, pr.key.Value)
-				continue
-			}
-			kindKey, arg = pr.key, pr.val
+			p.stepAction(&s, pr)
 		}
 	}
-	if kindKey == nil {
-		p.add(n, "this step has no action: start it with one of %s", strings.Join(keys(kinds), ", "))
-		return nil
+	return s
+}
+
+// stepAction takes a key that must be the step's one action.
+func (p *parser) stepAction(s *stepNodes, pr pair) {
+	if _, ok := lookupKind(pr.key.Value); !ok {
+		p.unknownKind(pr.key)
+		return
 	}
-	st.Kind, st.Pos = kindKey.Value, p.pos(kindKey)
-	spec := kinds[st.Kind]
-	st.Arg = p.arg(spec, st.Kind, arg)
-	if eventually != nil && !spec.reads {
-		p.add(eventually, "eventually repeats a step until its expectations hold, so it applies to steps that only read: query, query_permission, get_visit, get_order, raw GETs; not %s", st.Kind)
+	if s.kindKey != nil {
+		p.add(pr.key, "a step takes one action; this one has %s (line %d) and %s: make them two steps", s.kindKey.Value, s.kindKey.Line, pr.key.Value)
+		return
 	}
-	if st.As != "" && !spec.merchantStep {
-		p.add(kindKey, "as: applies to the merchant's API calls, not to %s", st.Kind)
+	s.kindKey, s.arg = pr.key, pr.val
+}
+
+// stepOptions checks that the common fields a step has apply to its kind, and reads them.
+func (p *parser) stepOptions(k *kind, st *Step, s stepNodes) {
+	if s.eventually != nil && !k.reads {
+		p.add(s.eventually, "eventually repeats a step until its expectations hold, so it applies to steps that only read: query, query_permission, get_visit, get_order, raw GETs; not %s", k.name)
 	}
-	if expect != nil {
-		if !spec.response {
-			p.add(expect, "%s has no response to expect anything of", st.Kind)
+	if st.As != "" && !k.merchant {
+		p.add(s.kindKey, "as: applies to the merchant's API calls, not to %s", k.name)
+	}
+	if s.expect != nil {
+		if !k.response {
+			p.add(s.expect, "%s has no response to expect anything of", k.name)
 		} else {
-			st.Expect = p.expect(expect)
+			st.Expect = p.expect(s.expect)
 		}
 	}
-	if st.Kind == "expect_notification" {
-		p.notificationResource(st, arg)
+	if k.name == "expect_notification" {
+		p.notificationResource(st, s.arg)
 	}
-	if capture != nil {
-		if !spec.response {
-			p.add(capture, "%s has no response to capture from", st.Kind)
+	if s.capture != nil {
+		if !k.response {
+			p.add(s.capture, "%s has no response to capture from", k.name)
 		} else {
-			st.Capture = p.captures(capture)
+			st.Capture = p.captures(s.capture)
 		}
 	}
-	return st
 }
 
 func (p *parser) unknownKind(n *yaml.Node) {
+	names := kindNames()
 	hint := ""
-	if c := closest(n.Value, keys(kinds)); c != "" {
+	if c := closest(n.Value, names); c != "" {
 		hint = fmt.Sprintf(" (did you mean %s?)", c)
 	}
-	p.add(n, "unknown step %q%s; steps are: %s", n.Value, hint, strings.Join(keys(kinds), ", "))
+	p.add(n, "unknown step %q%s; steps are: %s", n.Value, hint, strings.Join(names, ", "))
 }
 
-// arg reads and checks a step's argument.
-func (p *parser) arg(spec *kindSpec, kind string, n *yaml.Node) any {
+// arg reads and checks a step's argument against its kind's shape.
+func (p *parser) arg(k *kind, n *yaml.Node) any {
 	n = resolve(n)
+	a := k.arg
 	switch {
 	case n == nil || n.ShortTag() == "!!null":
-		if spec.required {
-			p.add(n, "%s needs an argument: %s", kind, spec.usage)
+		if a.required {
+			p.add(n, "%s needs an argument: %s", k.name, k.usage)
 		}
 		return nil
 	case n.Kind == yaml.ScalarNode:
-		if spec.scalar == "" {
-			p.add(n, "%s takes a mapping of fields, not a single value: %s", kind, spec.usage)
-			return nil
-		}
-		v := p.value(n)
-		if spec.check != nil {
-			if err := spec.check(v); err != nil {
-				p.add(n, "%s: %v", kind, err)
-			}
-		}
-		if !spec.mapping {
-			return v
-		}
-		return map[string]any{spec.scalar: v}
+		return p.scalarArg(k, n)
 	case n.Kind == yaml.MappingNode:
-		if !spec.mapping {
-			p.add(n, "%s takes a single value, not a mapping: %s", kind, spec.usage)
+		if !a.mapping {
+			p.add(n, "%s takes a single value, not a mapping: %s", k.name, k.usage)
 			return nil
 		}
-		p.checkArgs(spec, kind, n)
+		p.checkArgs(k, n)
 		return p.value(n)
+	case a.mapping:
+		p.add(n, "%s takes a mapping of fields, not a list: %s", k.name, k.usage)
 	default:
-		p.add(n, "%s takes %s, not a list: %s", kind, map[bool]string{true: "a mapping of fields", false: "a single value"}[spec.mapping], spec.usage)
+		p.add(n, "%s takes a single value, not a list: %s", k.name, k.usage)
+	}
+	return nil
+}
+
+// scalarArg reads a single value: the whole argument, or the one field it stands for.
+func (p *parser) scalarArg(k *kind, n *yaml.Node) any {
+	a := k.arg
+	if a.scalar == "" {
+		p.add(n, "%s takes a mapping of fields, not a single value: %s", k.name, k.usage)
 		return nil
 	}
+	v := p.value(n)
+	if check := a.checks[a.scalar]; check != nil {
+		if err := check(v); err != nil {
+			p.add(n, "%s: %v", k.name, err)
+		}
+	}
+	if !a.mapping {
+		return v
+	}
+	return map[string]any{a.scalar: v}
 }
 
 // checkArgs checks the fields of a mapping argument against the kind's fields, and the fields of
 // an API body against the body's Go type.
-func (p *parser) checkArgs(spec *kindSpec, kind string, n *yaml.Node) {
-	known := append([]string(nil), spec.fields...)
-	var body map[string]reflect.Type
-	if spec.body != nil {
-		body = fieldsOf(spec.body, "json")
-		known = append(known, keys(body)...)
-	}
+func (p *parser) checkArgs(k *kind, n *yaml.Node) {
+	known := append([]string(nil), k.arg.fields...)
+	body := k.arg.bodyFields()
+	known = append(known, keys(body)...)
 	for _, pr := range p.pairs(n) {
 		name := pr.key.Value
 		if t, ok := body[name]; ok {
-			p.checkShape(pr.val, t, "json", kind+"."+name)
+			p.checkShape(pr.val, t, "json", k.name+"."+name)
 			continue
 		}
-		if !contains(spec.fields, name) {
-			p.unknownKey(pr.key, kind, known)
+		if !contains(k.arg.fields, name) {
+			p.unknownKey(pr.key, k.name, known)
 			continue
 		}
-		if check := spec.fieldCheck[name]; check != nil {
+		if check := k.arg.checks[name]; check != nil {
 			if err := check(p.value(pr.val)); err != nil {
-				p.add(pr.val, "%s.%s: %v", kind, name, err)
+				p.add(pr.val, "%s.%s: %v", k.name, name, err)
 			}
 		}
 	}
@@ -590,7 +501,7 @@ func (p *parser) captures(n *yaml.Node) []Capture {
 }
 
 // notificationResource turns expect_notification's resource: {...} into checks of the decrypted
-// resource.
+// resource: it is what the merchant reads, so it reads like an expectation.
 func (p *parser) notificationResource(st *Step, arg *yaml.Node) {
 	am, _ := st.Arg.(map[string]any)
 	if am == nil {

@@ -17,12 +17,12 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
 
-// receiver is the runner's notification endpoint: the merchant's notify_url in every scenario.
+// Receiver is the runner's notification endpoint: the merchant's notify_url in every scenario.
 // It verifies each notification as a careful merchant does (the Wechatpay-* signature with the
 // platform certificate or the WeChat Pay public key, the timestamp within five minutes), decrypts
 // its resource with the merchant's APIv3 key, and answers 204, or a failure when the signature
 // does not verify or a scenario asked it to fail.
-type receiver struct {
+type Receiver struct {
 	ln   net.Listener
 	srv  *http.Server
 	base string
@@ -32,25 +32,27 @@ type receiver struct {
 	inboxes map[string]*inbox
 }
 
-func startReceiver(listen, host string, keys map[string]*rsa.PublicKey) (*receiver, error) {
+// StartReceiver listens on listen; simulators reach it by host. keys are the platform's public
+// keys that notifications must be signed with, by serial or public key ID.
+func StartReceiver(listen, host string, keys map[string]*rsa.PublicKey) (*Receiver, error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("notification receiver: listen on %s: %w", listen, err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	rc := &receiver{ln: ln, keys: keys, inboxes: map[string]*inbox{},
+	rc := &Receiver{ln: ln, keys: keys, inboxes: map[string]*inbox{},
 		base: "http://" + net.JoinHostPort(host, strconv.Itoa(port))}
 	rc.srv = &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = rc.srv.Serve(ln) }()
 	return rc, nil
 }
 
-// close stops the receiver at once: every scenario has ended, and a graceful shutdown would wait
+// Close stops the receiver at once: every scenario has ended, and a graceful shutdown would wait
 // for connections that a simulator dialed and never used.
-func (rc *receiver) close() { _ = rc.srv.Close() }
+func (rc *Receiver) Close() { _ = rc.srv.Close() }
 
 // open makes an inbox for a scenario and returns its notify_url.
-func (rc *receiver) open(id string, apiV3Keys []string) (*inbox, string) {
+func (rc *Receiver) open(id string, apiV3Keys []string) (*inbox, string) {
 	ib := &inbox{keys: apiV3Keys, byID: map[string]*note{}, changed: make(chan struct{})}
 	rc.mu.Lock()
 	rc.inboxes[id] = ib
@@ -58,13 +60,13 @@ func (rc *receiver) open(id string, apiV3Keys []string) (*inbox, string) {
 	return ib, rc.base + "/notify/" + id
 }
 
-func (rc *receiver) closeInbox(id string) {
+func (rc *Receiver) closeInbox(id string) {
 	rc.mu.Lock()
 	delete(rc.inboxes, id)
 	rc.mu.Unlock()
 }
 
-func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutPrefix(r.URL.Path, "/notify/")
 	rc.mu.Lock()
 	ib := rc.inboxes[id]
@@ -94,7 +96,7 @@ func fail(w http.ResponseWriter, status int, msg string) {
 }
 
 // verify checks a notification's signature headers as a merchant must.
-func (rc *receiver) verify(h http.Header, body []byte) error {
+func (rc *Receiver) verify(h http.Header, body []byte) error {
 	serial, sig := h.Get("Wechatpay-Serial"), h.Get("Wechatpay-Signature")
 	ts, nonce := h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce")
 	for name, v := range map[string]string{"Wechatpay-Serial": serial, "Wechatpay-Signature": sig, "Wechatpay-Timestamp": ts, "Wechatpay-Nonce": nonce} {
@@ -146,6 +148,19 @@ type note struct {
 	Err string
 	// acked counts the deliveries answered with success; consumed those an expectation used.
 	acked, consumed int
+}
+
+// state says how the receiver answered the notification, for messages.
+func (n *note) state() string {
+	switch {
+	case n.Err != "":
+		return fmt.Sprintf("refused %d time(s): %s", n.Attempts, n.Err)
+	case n.acked == 0:
+		return fmt.Sprintf("answered with a failure %d time(s), as the receiver was told", n.Attempts)
+	case n.consumed >= n.acked:
+		return "acknowledged, and matched by an earlier expect_notification"
+	}
+	return "acknowledged"
 }
 
 func (n *note) doc() map[string]any {

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -180,19 +181,19 @@ func parseDuration(s string) (time.Duration, error) {
 type env struct {
 	vars map[string]any
 	// now returns the simulator's time, which may run ahead of the real time.
-	now func() (time.Time, error)
+	now func(context.Context) (time.Time, error)
 }
 
 // expand replaces the ${...} references in v's strings. A string that is exactly one reference
 // takes the referenced value with its type (a captured number stays a number).
-func (e *env) expand(v any) (any, error) {
+func (e *env) expand(ctx context.Context, v any) (any, error) {
 	switch v := v.(type) {
 	case string:
-		return e.expandString(v)
+		return e.expandString(ctx, v)
 	case []any:
 		out := make([]any, len(v))
 		for i, item := range v {
-			x, err := e.expand(item)
+			x, err := e.expand(ctx, item)
 			if err != nil {
 				return nil, err
 			}
@@ -202,7 +203,7 @@ func (e *env) expand(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, item := range v {
-			x, err := e.expand(item)
+			x, err := e.expand(ctx, item)
 			if err != nil {
 				return nil, err
 			}
@@ -213,7 +214,7 @@ func (e *env) expand(v any) (any, error) {
 	return v, nil
 }
 
-func (e *env) expandString(s string) (any, error) {
+func (e *env) expandString(ctx context.Context, s string) (any, error) {
 	refs, err := parseRefs(s)
 	if err != nil {
 		return nil, err
@@ -222,13 +223,13 @@ func (e *env) expandString(s string) (any, error) {
 		return strings.ReplaceAll(s, "$${", "${"), nil
 	}
 	if len(refs) == 1 && refs[0].start == 0 && refs[0].end == len(s) {
-		return e.lookup(refs[0])
+		return e.lookup(ctx, refs[0])
 	}
 	var b strings.Builder
 	last := 0
 	for _, r := range refs {
 		b.WriteString(strings.ReplaceAll(s[last:r.start], "$${", "${"))
-		v, err := e.lookup(r)
+		v, err := e.lookup(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -239,28 +240,14 @@ func (e *env) expandString(s string) (any, error) {
 	return b.String(), nil
 }
 
-func (e *env) lookup(r ref) (any, error) {
+func (e *env) lookup(ctx context.Context, r ref) (any, error) {
 	switch r.name {
 	case "now", "today", "unix", "unix_ms":
-		t, err := e.now()
+		t, err := e.now(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if r.sign == '-' {
-			t = t.Add(-r.offset)
-		} else {
-			t = t.Add(r.offset)
-		}
-		switch r.name {
-		case "now":
-			return t.In(chinaTime).Format("20060102150405"), nil
-		case "today":
-			return t.In(chinaTime).Format("20060102"), nil
-		case "unix":
-			return strconv.FormatInt(t.Unix(), 10), nil
-		default:
-			return strconv.FormatInt(t.UnixMilli(), 10), nil
-		}
+		return timeRef(r, t), nil
 	}
 	v, ok := e.vars[r.name]
 	if !ok {
@@ -270,6 +257,26 @@ func (e *env) lookup(r ref) (any, error) {
 		return nil, fmt.Errorf("${%s} has no value", r.name)
 	}
 	return v, nil
+}
+
+// timeRef is ${now}, ${today}, ${unix} or ${unix_ms} at t, moved by the reference's offset. Pay
+// Score's times are China Standard Time, whatever the runner's zone.
+func timeRef(r ref, t time.Time) string {
+	if r.sign == '-' {
+		t = t.Add(-r.offset)
+	} else {
+		t = t.Add(r.offset)
+	}
+	switch r.name {
+	case "now":
+		return t.In(chinaTime).Format("20060102150405")
+	case "today":
+		return t.In(chinaTime).Format("20060102")
+	case "unix":
+		return strconv.FormatInt(t.Unix(), 10)
+	default:
+		return strconv.FormatInt(t.UnixMilli(), 10)
+	}
 }
 
 var chinaTime = time.FixedZone("CST", 8*60*60)
@@ -357,7 +364,8 @@ func joinPath(prefix, path string) string {
 }
 
 // equal compares an expected value (from YAML) with an actual one (from JSON). Numbers compare
-// by value; everything else must match in type and value, mappings key by key in full.
+// by value (200 equals 200.0 and json.Number("200")); everything else must match in type and
+// value, lists item by item, mappings key by key in full.
 func equal(exp, act any) bool {
 	if en, ok := number(exp); ok {
 		an, ok := number(act)
@@ -374,29 +382,37 @@ func equal(exp, act any) bool {
 		return ok && a == e
 	case []any:
 		a, ok := act.([]any)
-		if !ok || len(a) != len(e) {
-			return false
-		}
-		for i := range e {
-			if !equal(e[i], a[i]) {
-				return false
-			}
-		}
-		return true
+		return ok && equalLists(e, a)
 	case map[string]any:
 		a, ok := act.(map[string]any)
-		if !ok || len(a) != len(e) {
-			return false
-		}
-		for k, v := range e {
-			av, ok := a[k]
-			if !ok || !equal(v, av) {
-				return false
-			}
-		}
-		return true
+		return ok && equalMaps(e, a)
 	}
 	return false
+}
+
+func equalLists(exp, act []any) bool {
+	if len(exp) != len(act) {
+		return false
+	}
+	for i := range exp {
+		if !equal(exp[i], act[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalMaps(exp, act map[string]any) bool {
+	if len(exp) != len(act) {
+		return false
+	}
+	for k, v := range exp {
+		av, ok := act[k]
+		if !ok || !equal(v, av) {
+			return false
+		}
+	}
+	return true
 }
 
 func number(v any) (*big.Rat, bool) {

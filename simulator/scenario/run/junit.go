@@ -1,10 +1,12 @@
-package scenario
+package run
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/payscore-sim/payscore-sim/simulator/scenario"
 )
 
 // JUnit XML, as CI systems read it: a testsuite per fixture file, a testcase per scenario.
@@ -58,7 +60,7 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // JUnit returns the report as JUnit XML's structure.
 func (r *Report) JUnit() JUnitSuites {
 	out := JUnitSuites{Name: "payscore-sim scenarios", Time: seconds(r.Duration)}
-	index := map[*File]int{}
+	index := map[*scenario.File]int{}
 	var durations []time.Duration
 	for _, res := range r.Results {
 		f := res.Scenario.File

@@ -1,0 +1,255 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
+	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
+)
+
+// The user in the Pay Score mini-program: the merchant's front end opens it (open_visit), the
+// user presses its buttons (confirm, return, back, authorize).
+
+var businessTypes = map[string]simulator.BusinessType{
+	"use": simulator.BusinessUse, "detail": simulator.BusinessDetail, "enable": simulator.BusinessEnable,
+}
+
+var navigatePaths = map[simulator.BusinessType]string{
+	simulator.BusinessUse: "pages/use/use", simulator.BusinessDetail: "pages/record/detail", simulator.BusinessEnable: "pages/use/enable",
+}
+
+// openVisitStep is the merchant's front end opening the Pay Score mini-program: with
+// wx.openBusinessView's extraData (the default) or queryString, or wx.navigateToMiniProgram.
+type openVisitStep struct {
+	// btName is the businessType as written ("" when not): navigate sends it only when given.
+	btName string
+	bt     simulator.BusinessType
+	form   string
+	sign   string
+	// extraData are the step's own extraData fields, over those the step makes.
+	extraData map[string]any
+	// queryString, appID and path, when given, are sent as they are.
+	queryString, appID, path *string
+}
+
+func (o *openVisitStep) set(a args) error {
+	o.btName, _ = a.str("businessType")
+	o.bt = simulator.BusinessUse
+	if o.btName != "" {
+		o.bt = simulator.BusinessType(o.btName)
+		if short, ok := businessTypes[o.btName]; ok {
+			o.bt = short
+		}
+	}
+	o.form, _ = a.str("form")
+	if o.form == "" {
+		o.form = "extraData"
+	}
+	o.sign, _ = a.str("sign")
+	if o.sign == "" {
+		// Only the order-detail page requires a signature in production.
+		o.sign = "none"
+		if o.bt == simulator.BusinessDetail {
+			o.sign = "apiv2"
+		}
+	}
+	o.extraData, _ = a["extraData"].(map[string]any)
+	o.queryString, o.appID, o.path = optional(a, "queryString"), optional(a, "appId"), optional(a, "path")
+	return nil
+}
+
+// optional is a field as text when given.
+func optional(a args, key string) *string {
+	if v, ok := a.str(key); ok {
+		return &v
+	}
+	return nil
+}
+
+func (o *openVisitStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
+	m := s.merchant(st)
+	extra, err := o.extra(s, m)
+	if err != nil {
+		return nil, err
+	}
+	req := o.request(extra)
+	resp, err := s.control(ctx, http.MethodPost, "/sim/v1/visits", req)
+	if err == nil && resp.ok() {
+		s.setFrom(resp.doc, "visit_id")
+	}
+	return resp, err
+}
+
+// extra is the extraData a merchant's front end passes: what the page needs (the order's
+// package, the order, the authorization token), signed as the step says, the step's own fields
+// over it.
+func (o *openVisitStep) extra(s *session, m *Merchant) (map[string]any, error) {
+	d := map[string]any{}
+	switch o.bt {
+	case simulator.BusinessUse:
+		if p, ok := s.env.vars["package"]; ok {
+			d["package"] = p
+		}
+	case simulator.BusinessDetail:
+		d["service_id"] = s.ids(m)["service_id"]
+		if s.order != nil {
+			d["out_order_no"] = s.order.outOrderNo
+		}
+	case simulator.BusinessEnable:
+		if t, ok := s.env.vars["apply_permissions_token"]; ok {
+			d["apply_permissions_token"] = t
+		}
+	}
+	if o.sign != "none" {
+		d["mch_id"] = m.MchID
+		d["timestamp"] = strconv.FormatInt(time.Now().Unix(), 10)
+		d["nonce_str"] = randomAlnum(32)
+		d["sign_type"] = wxcrypto.SignTypeHMACSHA256
+	}
+	extra := prune(overlay(d, o.extraData))
+	if _, own := o.extraData["sign"]; o.sign != "none" && !own {
+		sig, err := frontendSign(m, o.sign, extra)
+		if err != nil {
+			return nil, err
+		}
+		extra["sign"] = sig
+	}
+	return extra, nil
+}
+
+// request is the control API's visit request in the step's form.
+func (o *openVisitStep) request(extra map[string]any) map[string]any {
+	req := map[string]any{}
+	switch o.form {
+	case "queryString":
+		req["businessType"] = string(o.bt)
+		req["queryString"] = o.encodedExtra(extra)
+	case "navigate":
+		req["appId"] = simulator.PayScoreAppID
+		req["path"] = navigatePaths[o.bt]
+		req["extraData"] = extra
+		if o.btName != "" {
+			req["businessType"] = string(o.bt)
+		}
+	default:
+		req["businessType"] = string(o.bt)
+		req["extraData"] = extra
+	}
+	if o.appID != nil {
+		req["appId"] = *o.appID
+	}
+	if o.path != nil {
+		req["path"] = *o.path
+	}
+	return req
+}
+
+// encodedExtra is the queryString form of extraData, unless the step wrote its own.
+func (o *openVisitStep) encodedExtra(extra map[string]any) string {
+	if o.queryString != nil {
+		return *o.queryString
+	}
+	q := url.Values{}
+	for k, v := range extra {
+		q.Set(k, text(v))
+	}
+	return q.Encode()
+}
+
+// frontendSign signs extraData the way mode says: right (apiv2), or wrong in a particular way.
+func frontendSign(m *Merchant, mode string, params map[string]any) (string, error) {
+	fields := map[string]string{}
+	for k, v := range params {
+		if k != "sign" {
+			fields[k] = text(v)
+		}
+	}
+	key, alg := m.APIv2Key, wxcrypto.SignTypeHMACSHA256
+	switch mode {
+	case "apiv3":
+		key = m.APIv3Key
+	case "md5":
+		alg = wxcrypto.SignTypeMD5
+	case "wrong":
+		key = "payscore-sim-scenario-WRONG-key!"
+	}
+	if key == "" {
+		return "", fmt.Errorf("merchant %s has no APIv2 key to sign extraData with (api_v2_key)", m.Name)
+	}
+	return wxcrypto.SignV2(fields, key, alg)
+}
+
+// visitStep is the user pressing a button of a visit (confirm, return, back), or, with no
+// action, reading the visit.
+type visitStep struct {
+	action  string
+	visitID *string
+}
+
+func (v *visitStep) set(a args) error {
+	v.visitID = optional(a, "visit_id")
+	return nil
+}
+
+// visitPath is /sim/v1/visits/{visit_id}, of the last visit opened unless the step names one.
+func visitPath(s *session, given *string) (string, error) {
+	if given != nil {
+		return "/sim/v1/visits/" + url.PathEscape(*given), nil
+	}
+	id, err := s.variable("visit_id", "no visit yet: open_visit first, or give a visit_id")
+	if err != nil {
+		return "", err
+	}
+	return "/sim/v1/visits/" + url.PathEscape(id), nil
+}
+
+func (v *visitStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
+	path, err := visitPath(s, v.visitID)
+	if err != nil {
+		return nil, err
+	}
+	if v.action == "" {
+		return s.control(ctx, http.MethodGet, path, nil)
+	}
+	resp, err := s.control(ctx, http.MethodPost, path+"/"+v.action, nil)
+	if err == nil && resp.ok() && v.action == "return" {
+		// The query_id the merchant's App.onShow receives, to query the order by.
+		if q, ok := lookupPath(resp.doc, "referrerInfo.extraData.query_id"); ok {
+			s.env.vars["query_id"] = q
+		}
+	}
+	return resp, err
+}
+
+// authorizeStep is the user authorizing on a wxpayScoreEnable visit, as openid (a fresh one by
+// default).
+type authorizeStep struct {
+	visitID *string
+	openid  *string
+}
+
+func (a *authorizeStep) set(x args) error {
+	a.visitID, a.openid = optional(x, "visit_id"), optional(x, "openid")
+	return nil
+}
+
+func (a *authorizeStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
+	path, err := visitPath(s, a.visitID)
+	if err != nil {
+		return nil, err
+	}
+	var b any
+	if a.openid != nil {
+		b = map[string]any{"openid": *a.openid}
+	}
+	resp, err := s.control(ctx, http.MethodPost, path+"/authorize", b)
+	if err == nil && resp.ok() {
+		s.setFrom(resp.doc, "openid", "authorization_code")
+	}
+	return resp, err
+}
