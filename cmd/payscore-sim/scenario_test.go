@@ -135,3 +135,21 @@ func TestScenarioRunTarget(t *testing.T) {
 		t.Fatalf("PAYSCORE_SIM_TARGET: %v\n%s", err, buf.String())
 	}
 }
+
+// TestScenarioRunSkipsSeedFiles: `scenario run fixtures` meets the seed file beside the
+// library; it runs the scenarios and says what it skipped, and a seed file named alone says
+// where the scenarios are.
+func TestScenarioRunSkipsSeedFiles(t *testing.T) {
+	out, err := runScenarioCmd(t, "../../fixtures")
+	if err != nil {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "skipped ../../fixtures/seed/example.yaml: a seed file (for serve --seed), not scenarios\n") ||
+		!strings.Contains(out, "failed, 0 skipped") || !strings.Contains(out, " 0 failed") {
+		t.Errorf("output:\n%s", out)
+	}
+	_, err = runScenarioCmd(t, "../../fixtures/seed/example.yaml")
+	if err == nil || !strings.Contains(err.Error(), "is a seed file (payscore-sim serve --seed ../../fixtures/seed/example.yaml), not a scenario file; the scenario library is fixtures/scenarios") {
+		t.Errorf("err = %v", err)
+	}
+}

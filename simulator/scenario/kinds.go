@@ -3,7 +3,6 @@ package scenario
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 
@@ -243,12 +242,4 @@ type apiStep struct {
 func (s *apiStep) set(a args) error {
 	s.args = a
 	return nil
-}
-
-// methodFor is the method a control API call uses: a GET reads, a POST acts.
-func methodFor(action string) string {
-	if action == "" {
-		return http.MethodGet
-	}
-	return http.MethodPost
 }

@@ -1,19 +1,14 @@
 package scenario_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
-	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/scenario"
-	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
 
 const library = "../../fixtures/scenarios"
@@ -195,96 +190,95 @@ func TestClockScenariosAreExclusive(t *testing.T) {
 	}
 }
 
-func TestSeedParseErrors(t *testing.T) {
+// TestParseRefusesWhatAStepDoesNotTake: the step table says what each step takes; the parser
+// refuses the rest, at its place.
+func TestParseRefusesWhatAStepDoesNotTake(t *testing.T) {
 	t.Parallel()
+	step := func(s string) string { return "scenarios:\n  - name: x\n    steps:\n      - " + s + "\n" }
 	tests := []struct{ content, want string }{
-		{"orders:\n  - out_order_no: A\n    state: DOING\n", `seed.yaml:3:12: state "DOING" is not one of CREATED`},
-		{"orders:\n  - out_order_no: A\n    state: CREATED\n    servce_introduction: x\n", `seed.yaml:4:5: unknown field "servce_introduction" in an order (did you mean service_introduction?)`},
-		{"orders:\n  - state: CREATED\n", "seed.yaml:2:5: a seeded order needs its out_order_no"},
-		{"orders:\n  - {out_order_no: A, state: CREATED}\n  - {out_order_no: A, state: DONE}\n", "seed.yaml:3:5: out_order_no A appears twice (first at line 2)"},
-		{"authorizations:\n  - appid: x\n", "seed.yaml:2:5: an authorization needs the openid"},
-		{"orders:\n  - {out_order_no: A, state: CREATED, complete: {total_amount: 1}}\n", "complete applies to orders seeded as DOING/MCH_COMPLETE or DONE"},
-		{"order:\n  - {}\n", `seed.yaml:1:1: unknown field "order" in a seed file (did you mean orders?)`},
+		{step("advance_clock"), "4:9: advance_clock needs an argument: a duration"},
+		{step("raw:"), "4:13: raw needs an argument: {method, path"},
+		{step("advance_clock: {duration: 1h}"), "4:24: advance_clock takes a single value, not a mapping"},
+		{step("create: CREATED"), "4:17: create takes a mapping of fields, not a single value"},
+		{step("confirm: [a]"), "4:18: confirm takes a mapping of fields, not a list"},
+		{step("sleep: [1s]"), "4:16: sleep takes a single value, not a list"},
+		{step("deduction: sometimes"), `4:20: deduction: "sometimes" is not one of immediate, fail, on_pay`},
+		{step("deduction: {mode: never}"), `4:27: deduction.mode: "never" is not one of immediate, fail, on_pay`},
+		{step("open_visit: {form: popup}"), `4:28: open_visit.form: "popup" is not one of extraData, queryString, navigate`},
+		{step("raw: {path: /x, sign: maybe}"), `4:31: raw.sign: "maybe" is not one of auto, valid`},
+		{step("expect_notification: {event_type: USER_PAID, within: soon}"), "4:62: expect_notification.within: \"soon\" is not a duration"},
+		{step("confirm: {visit: x}"), `4:19: unknown field "visit" in confirm (did you mean visit_id?)`},
+		{step("cancel: {reson: x}"), `4:18: unknown field "reson" in cancel (did you mean reason?)`},
+		{step("sleep: 1s\n        as: other"), "4:9: as: applies to the merchant's API calls, not to sleep"},
+		{step("create\n      - confirm:\n        as: other"), "5:9: as: applies to the merchant's API calls, not to confirm"},
+		{step("create:\n        as: acme"), `5:13: as: "acme" is not demo, other or a merchant`},
+		{step("receiver: {fail: 1}\n        capture: {x: y}"), "5:18: receiver has no response to capture from"},
+		{step("create:\n        capture: {now: out_order_no}"), `5:19: "now" is a built-in name`},
+		{step("create:\n        capture: {a-b: out_order_no}"), `5:19: capture name "a-b" must be letters, digits and _`},
+		{step("{expect: {state: DONE}}"), "4:9: this step has no action: start it with one of advance_clock,"},
+		{step("create:\n        eventually: soon"), `5:21: eventually: "soon" is not a duration`},
+		{"defaults:\n  sleep: 1s\nscenarios: []\n", "2:3: sleep takes no mapping of arguments, so it has no defaults"},
+		{"defaults:\n  create: {servce_introduction: x}\nscenarios: []\n", `2:12: unknown field "servce_introduction" in create`},
+		{"defaults:\n  crate: {}\nscenarios: []\n", `2:3: unknown step "crate" (did you mean create?)`},
+		{"scenarios:\n  - name: x\n    steps: []\n", "3:12: a scenario needs at least one step"},
+		{"scenarios:\n  - name: x\n    steps: [create]\n  - name: x\n    steps: [create]\n", `4:5: another scenario of this file is named "x" (line 2)`},
+		{"scenarios:\n  - steps: [create]\n", "2:5: a scenario needs a name"},
+		{"scenarios:\n  - name: x\n    exclusive: sometimes\n    steps: [create]\n", "3:16: exclusive must be true or false"},
+		{"merchants:\n  demo: {}\nscenarios: []\n", `2:3: "demo" is a built-in merchant`},
+		{"merchants:\n  acme: {base: third}\nscenarios: []\n", "2:16: base must be demo or other"},
+		{"merchants:\n  acme: {mchid: \"1\"}\nscenarios: []\n", "2:3: merchant acme needs appid (or base: demo|other)"},
+		{"merchants:\n  acme: {base: demo, key_file: nope.pem}\nscenarios: []\n", "2:32: key_file: open"},
+		{"merchants:\n  acme: {base: demo, settings: {deduction: sometimes}}\nscenarios: []\n", `2:32: deduction "sometimes" must be one of immediate, fail, on_pay`},
+		{"merchants:\n  acme: {base: demo, color: red}\nscenarios: []\n", `2:22: unknown field "color" in merchant acme`},
 	}
 	for _, tt := range tests {
-		_, err := scenario.ParseSeed("seed.yaml", []byte(tt.content))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("ParseSeed(%q) = %v, want %q", tt.content, err, tt.want)
+		_, path, err := parse(t, "bad.yaml", tt.content)
+		if err == nil || !strings.Contains(err.Error(), path+":"+tt.want) {
+			t.Errorf("%q:\nerr  %v\nwant %s", tt.content, err, tt.want)
 		}
 	}
 }
 
-// TestSeedApply seeds the example file into a simulator through its Service and checks each
-// order's state and history, and that seeding again changes nothing.
-func TestSeedApply(t *testing.T) {
+func TestFileMerchantsAndDefaults(t *testing.T) {
 	t.Parallel()
-	path := "../../fixtures/seed/example.yaml"
-	data, err := os.ReadFile(path)
+	f, _, err := parse(t, "ok.yaml", `merchants:
+  acme:
+    base: other
+    mchid: "1900000777"
+    serial_no: 7a7a
+    settings: {deduction: on_pay}
+defaults:
+  create: {service_introduction: 共享单车}
+scenarios:
+  - name: x
+    merchant: acme
+    steps:
+      - create
+      - query:
+        as: demo
+`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed, err := scenario.ParseSeed(path, data)
-	if err != nil {
-		t.Fatal(err)
+	acme := f.Merchants["acme"]
+	// base gives what the merchant does not say; serial numbers are upper case.
+	if acme.MchID != "1900000777" || acme.AppID != f.Merchants["other"].AppID || acme.Serial != "7A7A" || acme.Key == nil || acme.Settings == nil {
+		t.Errorf("acme = %+v", acme)
 	}
-	other, err := fixtures.OtherMerchant()
-	if err != nil {
-		t.Fatal(err)
+	if f.Defaults["create"]["service_introduction"] != "共享单车" {
+		t.Errorf("defaults = %v", f.Defaults)
 	}
-	sim := simtest.Start(t, app.Options{Merchants: []*simulator.Merchant{other}})
-	svc := sim.Server.Service
-	rep, err := seed.Apply(context.Background(), svc)
-	if err != nil {
-		t.Fatal(err)
+	sc := f.Scenarios[0]
+	if sc.Merchant != "acme" || sc.Steps[1].As != "demo" {
+		t.Errorf("merchant %s, as %s", sc.Merchant, sc.Steps[1].As)
 	}
-	if rep.Authorizations != 2 || rep.Present != 0 {
-		t.Errorf("report = %s", rep)
+	used := sc.UsedMerchants()
+	if len(used) != 2 || used[0].Name != "acme" || used[1].Name != "demo" {
+		t.Errorf("used merchants = %v", used)
 	}
-	want := map[string]string{
-		"SEED-CREATED-0001":          "CREATED",
-		"SEED-CONFIRMED-0001":        "DOING/USER_CONFIRM",
-		"SEED-NOCONFIRM-0001":        "DOING/USER_CONFIRM",
-		"SEED-AWAITING-PAYMENT-0001": "DOING/MCH_COMPLETE USER_PAYING",
-		"SEED-DONE-0001":             "DONE/MCH_COMPLETE USER_PAID NEWTON",
-		"SEED-DONE-SYNC-0001":        "DONE/MCH_COMPLETE USER_PAID MCH",
-		"SEED-REVOKED-0001":          "REVOKED",
-		"SEED-EXPIRED-0001":          "EXPIRED",
-	}
-	for no, state := range want {
-		o, err := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: no})
-		if err != nil {
-			t.Errorf("%s: %v", no, err)
-			continue
-		}
-		got := string(o.State)
-		if o.StateDescription != "" {
-			got += "/" + string(o.StateDescription)
-		}
-		if c := o.Collection; c != nil {
-			got += " " + string(c.State)
-			if len(c.Details) > 0 {
-				got += " " + c.Details[0].PaidType
-			}
-		}
-		if got != state {
-			t.Errorf("%s is %s, want %s (history %+v)", no, got, state, o.Sim.History)
-		}
-	}
-	expired, _ := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: "SEED-EXPIRED-0001"})
-	if h := expired.Sim.History; len(h) != 2 || h[1].Cause != "clock: 30 days unconfirmed" || svc.Clock.Now().Sub(expired.Sim.CreatedAt) < simulator.OrderLifetime {
-		t.Errorf("the expired order's history = %+v, created %s", h, expired.Sim.CreatedAt)
-	}
-	if svc.Clock.Offset() != 0 {
-		t.Errorf("seeding moved the clock by %s", svc.Clock.Offset())
-	}
-	again, err := seed.Apply(context.Background(), svc)
-	if err != nil {
-		t.Fatalf("seeding again: %v", err)
-	}
-	if again.Present != len(seed.Orders) || again.PresentAuthorizations != 2 || again.Authorizations != 0 {
-		t.Errorf("seeding again: %s", again)
-	}
-	if ok, _ := regexp.MatchString(`^0 authorizations, 0 orders; already present: 2 authorizations, 9 orders$`, again.String()); !ok {
-		t.Errorf("report = %q", again.String())
+	// An in-process simulator serves the other merchant and acme (with its settings).
+	sims := sc.SimMerchants()
+	if len(sims) != 2 || sims[0].MchID != f.Merchants["other"].MchID || sims[1].MchID != "1900000777" || sims[1].Settings.Deduction != "on_pay" {
+		t.Errorf("simulator merchants = %+v", sims)
 	}
 }

@@ -34,10 +34,10 @@ func (o *orderControlStep) run(ctx context.Context, s *session, st *Step) (*resp
 	if err != nil {
 		return nil, err
 	}
-	if o.action != "" {
-		path += "/" + o.action
+	if o.action == "" {
+		return s.control(ctx, http.MethodGet, path, nil)
 	}
-	return s.control(ctx, methodFor(o.action), path, nil)
+	return s.control(ctx, http.MethodPost, path+"/"+o.action, nil)
 }
 
 // orderPath is /sim/v1/orders/{mchid}/{out_order_no} of the order a control step names: the
@@ -116,6 +116,7 @@ type rawStep struct {
 }
 
 func (r *rawStep) set(a args) error {
+	*r = rawStep{}
 	r.path, _ = a.str("path")
 	if r.path == "" {
 		return errors.New("raw needs a path, such as /v3/payscore/serviceorder")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"regexp"
 	"sort"
@@ -425,11 +426,12 @@ func number(v any) (*big.Rat, bool) {
 	case int:
 		return new(big.Rat).SetInt64(int64(v)), true
 	case float64:
-		r := new(big.Rat)
-		if r.SetFloat64(v) == nil {
+		// The shortest decimal that reads back as v: what the YAML said (0.1), not the binary
+		// fraction nearest to it, which would never equal a JSON 0.1.
+		if math.IsInf(v, 0) || math.IsNaN(v) {
 			return nil, false
 		}
-		return r, true
+		s = strconv.FormatFloat(v, 'g', -1, 64)
 	default:
 		return nil, false
 	}

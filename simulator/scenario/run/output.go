@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -24,8 +25,8 @@ func printResult(w io.Writer, res *Result) {
 }
 
 // escape writes the control characters of s (ESC, CR, BEL, the C1 controls, ...) and the
-// bidirectional overrides, which reorder what a terminal shows, as Go escapes (\x1b, \u202e),
-// and invalid UTF-8 as \ufffd: a terminal shows them and does not obey them.
+// bidirectional overrides, which reorder what a terminal shows, as Go escapes (\x1b, \r,
+// \u202e), and invalid UTF-8 as \ufffd: a terminal shows them and does not obey them.
 func escape(s string) string {
 	if strings.IndexFunc(s, unsafeRune) < 0 {
 		return s
@@ -34,11 +35,11 @@ func escape(s string) string {
 	for _, r := range s {
 		switch {
 		case r == unicode.ReplacementChar:
+			// strconv would keep it as it is; it stands for bytes that are not UTF-8.
 			b.WriteString(`\ufffd`)
-		case r < 0x80 && unsafeRune(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
 		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
 		default:
 			b.WriteRune(r)
 		}

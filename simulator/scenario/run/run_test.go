@@ -346,3 +346,35 @@ func TestREADMEScenario(t *testing.T) {
 		t.Fatalf("the README's scenario fails:\n%s", out)
 	}
 }
+
+// TestOutputEscapesControlCharacters: a scenario's name, note and the responses it shows cannot
+// drive the terminal of whoever runs it; the JUnit report stays well-formed XML.
+func TestOutputEscapesControlCharacters(t *testing.T) {
+	t.Parallel()
+	f, _ := parse(t, "esc.yaml", "scenarios:\n"+
+		"  - name: \"clear \\e[2J title \\e]0;pwned\\a bidi \\u202E\"\n"+
+		"    steps:\n"+
+		"      - create:\n"+
+		"        note: \"\\e[31mred\"\n"+
+		"        expect: {service_introduction: \"\\e[5mblink\"}\n")
+	rep, out := runFiles(t, &run.Runner{}, []*scenario.File{f})
+	if rep.OK() {
+		t.Fatalf("the scenario passed:\n%s", out)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("the output holds control characters: %q", out)
+	}
+	for _, want := range []string{`clear \x1b[2J title \x1b]0;pwned\a bidi \u202e`, `"\x1b[31mred"`, `expected: "\u001b[5mblink"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	var junit bytes.Buffer
+	if err := rep.WriteJUnit(&junit); err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct{}
+	if err := xml.Unmarshal(junit.Bytes(), &parsed); err != nil {
+		t.Errorf("the JUnit report does not parse: %v\n%s", err, junit.String())
+	}
+}
