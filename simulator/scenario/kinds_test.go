@@ -124,7 +124,7 @@ func TestBodies(t *testing.T) {
 		"appid": "wx1", "reason": "default", "time_range": map[string]any{"start_time": "OnAccept", "end_time": "x"},
 	}
 	a := args{
-		"reason":     nil,                                   // removes the default
+		"reason":     nil,                                    // removes the default
 		"time_range": map[string]any{"end_time": "20260101"}, // merges with it
 		"extra":      map[string]any{"appid": nil, "bogus": int64(1)},
 	}

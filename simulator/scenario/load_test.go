@@ -31,7 +31,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 func TestLoadSkipsSeedFilesInFolders(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{
-		"scenarios/a.yaml": "scenarios:\n  - name: x\n    steps: [create]\n",
+		"scenarios/a.yaml":  "scenarios:\n  - name: x\n    steps: [create]\n",
 		"seed/example.yaml": seedContent,
 		// merchants is a section of both kinds of file: beside notify_url, it is a seed.
 		"seed/merchants.yml": "merchants: []\nnotify_url: http://127.0.0.1:9/\n",
