@@ -47,6 +47,6 @@ go build -o .cache/payscore-sim ./cmd/payscore-sim
 PAYSCORE_SIM_BIN="$PWD/.cache/payscore-sim" node --test web/shim/test/
 
 step "scenario library"
-# The library also runs inside go test (simulator/scenario's TestLibrary); this is the command
+# The library also runs inside go test (simulator/scenario/run's TestLibrary); this is the command
 # QA and CI use, and it leaves the JUnit report in .cache/.
 .cache/payscore-sim scenario run --junit "$PWD/.cache/scenarios-junit.xml" fixtures/scenarios

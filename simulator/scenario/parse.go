@@ -227,11 +227,8 @@ func (p *parser) scenarioField(sc *Scenario, pr pair) {
 	case "description":
 		sc.Description = p.str(pr.val, "description")
 	case "merchant":
-		name := p.str(pr.val, "merchant")
-		if m := p.f.merchant(name); m != nil {
-			sc.Merchant = m.Name
-		} else {
-			p.add(pr.val, "merchant %q is not demo, other or a merchant of this file's merchants: (the runner needs its private key)", name)
+		if name := p.merchantName(pr.val, "merchant"); name != "" {
+			sc.Merchant = name
 		}
 	case "exclusive":
 		if p.want(pr.val, yaml.ScalarNode, "exclusive") && pr.val.Decode(&sc.Exclusive) != nil {
@@ -242,6 +239,17 @@ func (p *parser) scenarioField(sc *Scenario, pr pair) {
 	default:
 		p.unknownKey(pr.key, "a scenario", scenarioFields)
 	}
+}
+
+// merchantName reads a merchant: or as: field, which must name (or give the mchid of) a merchant
+// whose private key the runner has, to sign as it; "" when it does not.
+func (p *parser) merchantName(n *yaml.Node, field string) string {
+	name := p.str(n, field)
+	if m := p.f.merchant(name); m != nil {
+		return m.Name
+	}
+	p.add(n, "%s %q is not demo, other or a merchant of this file's merchants: (the runner needs its private key)", field, name)
+	return ""
 }
 
 // scenarioName checks that the scenario has a name of its own: reports and JUnit tell scenarios
@@ -329,12 +337,7 @@ func (p *parser) stepParts(st *Step, n *yaml.Node) stepNodes {
 		case "capture":
 			s.capture = pr.val
 		case "as":
-			name := p.str(pr.val, "as")
-			if m := p.f.merchant(name); m != nil {
-				st.As = m.Name
-			} else {
-				p.add(pr.val, "as: %q is not demo, other or a merchant of this file's merchants:", name)
-			}
+			st.As = p.merchantName(pr.val, "as:")
 		case "note":
 			st.Note = p.str(pr.val, "note")
 		case "eventually":

@@ -229,14 +229,7 @@ func (s *session) numbered(kind string) string {
 // api sends a signed APIv3 request as m; the response's signature must verify.
 func (s *session) api(ctx context.Context, m *Merchant, method, target string, body any) (*response, error) {
 	resp, err := s.client(m).Do(ctx, method, target, body)
-	if resp == nil {
-		return nil, err
-	}
-	r := newResponse(resp.Status, resp.Header, resp.Body)
-	if err != nil {
-		return r, fmt.Errorf("%s %s: the response's signature does not verify: %w", method, target, err)
-	}
-	return r, nil
+	return verified(resp, err, method, target)
 }
 
 // control calls the control API (/sim/v1), unsigned; its responses are signed too and checked.
@@ -253,12 +246,13 @@ func (s *session) control(ctx context.Context, method, path string, body any) (*
 	if err != nil {
 		return nil, err
 	}
-	return send(c, req, method, path)
+	resp, err := c.Send(req)
+	return verified(resp, err, method, path)
 }
 
-// send sends a prepared request and verifies the response's signature.
-func send(c *client.Client, req *http.Request, method, path string) (*response, error) {
-	resp, err := c.Send(req)
+// verified is the client's answer as a step's response. A response whose signature does not
+// verify is kept, to show, beside the error that fails the step.
+func verified(resp *client.Response, err error, method, path string) (*response, error) {
 	if resp == nil {
 		return nil, err
 	}

@@ -172,7 +172,8 @@ func (r *rawStep) run(ctx context.Context, s *session, st *Step) (*response, err
 			req.Header.Set(k, text(v))
 		}
 	}
-	return send(c, req, r.method, r.path)
+	resp, err := c.Send(req)
+	return verified(resp, err, r.method, r.path)
 }
 
 // authorization makes the Authorization header a raw step asks for: valid, or wrong in one
