@@ -20,41 +20,54 @@ func TestStepTable(t *testing.T) {
 			t.Errorf("%s has two rows", k.name)
 		}
 		seen[k.name] = true
-		if !regexp.MustCompile(`^[a-z][a-z_]*$`).MatchString(k.name) {
-			t.Errorf("%q is not a step name (lower case and _)", k.name)
-		}
-		if k.usage == "" || k.action == nil {
-			t.Errorf("%s lacks a usage or an action", k.name)
-			continue
-		}
-		if !regexp.MustCompile("`" + k.name + "[`:]").Match(readme) {
-			t.Errorf("fixtures/README.md does not document %s", k.name)
-		}
-		a := k.arg
-		if a.mapping && a.scalar != "" && !contains(a.fields, a.scalar) {
-			t.Errorf("%s: a single value fills %s, which is not one of its fields %v", k.name, a.scalar, a.fields)
-		}
-		if !a.mapping && (a.scalar == "" || len(a.fields) > 0 || a.body != nil) {
-			t.Errorf("%s takes a single value: it needs a name for it and no fields", k.name)
-		}
-		for f := range a.checks {
-			if !contains(a.fields, f) && f != a.scalar {
-				t.Errorf("%s checks %s, which it does not take", k.name, f)
-			}
-		}
-		if k.reads && !k.response {
-			t.Errorf("%s only reads, so eventually may repeat it until its expectations hold, but it has no response", k.name)
-		}
-		// Every action's fields must accept the arguments a bare step gives (none), or refuse
-		// them with an error, never panic.
-		if act := k.action(); act == nil {
-			t.Errorf("%s makes no action", k.name)
-		} else {
-			_ = act.set(args{})
-		}
+		checkKind(t, k, readme)
 	}
 	if _, ok := lookupKind("no_such_step"); ok {
 		t.Error("lookupKind found a step that is not in the table")
+	}
+}
+
+// checkKind checks one row of the step table.
+func checkKind(t *testing.T, k kind, readme []byte) {
+	t.Helper()
+	if !regexp.MustCompile(`^[a-z][a-z_]*$`).MatchString(k.name) {
+		t.Errorf("%q is not a step name (lower case and _)", k.name)
+	}
+	if k.usage == "" || k.action == nil {
+		t.Errorf("%s lacks a usage or an action", k.name)
+		return
+	}
+	if !regexp.MustCompile("`" + k.name + "[`:]").Match(readme) {
+		t.Errorf("fixtures/README.md does not document %s", k.name)
+	}
+	checkArgShape(t, k)
+	if k.reads && !k.response {
+		t.Errorf("%s only reads, so eventually may repeat it until its expectations hold, but it has no response", k.name)
+	}
+	// Every action's fields must accept the arguments a bare step gives (none), or refuse
+	// them with an error, never panic.
+	if act := k.action(); act == nil {
+		t.Errorf("%s makes no action", k.name)
+	} else {
+		_ = act.set(args{})
+	}
+}
+
+// checkArgShape checks that a row's argument shape is consistent: the field a single value
+// fills, and the fields checked, are fields the step takes.
+func checkArgShape(t *testing.T, k kind) {
+	t.Helper()
+	a := k.arg
+	if a.mapping && a.scalar != "" && !contains(a.fields, a.scalar) {
+		t.Errorf("%s: a single value fills %s, which is not one of its fields %v", k.name, a.scalar, a.fields)
+	}
+	if !a.mapping && (a.scalar == "" || len(a.fields) > 0 || a.body != nil) {
+		t.Errorf("%s takes a single value: it needs a name for it and no fields", k.name)
+	}
+	for f := range a.checks {
+		if !contains(a.fields, f) && f != a.scalar {
+			t.Errorf("%s checks %s, which it does not take", k.name, f)
+		}
 	}
 }
 
@@ -82,7 +95,7 @@ func TestActionsRefuseBadArgumentsWhenTheyRun(t *testing.T) {
 	}
 }
 
-func TestActionFields(t *testing.T) {
+func TestRawFields(t *testing.T) {
 	raw := &rawStep{}
 	if err := raw.set(args{"path": "/v3/payscore/serviceorder", "body": map[string]any{"a": int64(1)}}); err != nil {
 		t.Fatal(err)
@@ -94,6 +107,9 @@ func TestActionFields(t *testing.T) {
 	if err := raw.set(args{"path": "/sim/v1/clock", "sign": "auto"}); err != nil || raw.method != "GET" || raw.sign != "none" {
 		t.Errorf("raw = %+v, %v", raw, err)
 	}
+}
+
+func TestOpenVisitFields(t *testing.T) {
 	v := &openVisitStep{}
 	if err := v.set(args{"businessType": "detail"}); err != nil {
 		t.Fatal(err)
@@ -102,6 +118,9 @@ func TestActionFields(t *testing.T) {
 	if v.bt != "wxpayScoreDetail" || v.sign != "apiv2" || v.form != "extraData" {
 		t.Errorf("open_visit detail = %+v", v)
 	}
+}
+
+func TestExpectNotificationFields(t *testing.T) {
 	e := &expectNotificationStep{}
 	if err := e.set(args{"event_type": "USER_PAID", "attempts": nil}); err != nil {
 		t.Fatal(err)

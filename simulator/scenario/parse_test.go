@@ -36,39 +36,8 @@ func TestLibraryCovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes := map[string]bool{}
-	events := map[string]bool{}
-	kinds := map[string]bool{}
-	forms := map[string]bool{}
-	attempts := false
-	for _, f := range files {
-		for _, sc := range f.Scenarios {
-			for _, st := range sc.Steps {
-				kinds[st.Kind] = true
-				arg, _ := st.Arg.(map[string]any)
-				switch st.Kind {
-				case "expect_notification":
-					events[strings.TrimPrefix(fmt.Sprint(arg["event_type"]), "PAYSCORE.")] = true
-					if _, ok := arg["attempts"]; ok {
-						attempts = true
-					}
-				case "open_visit":
-					if form, ok := arg["form"]; ok {
-						forms[fmt.Sprint(form)] = true
-					} else {
-						forms["extraData"] = true
-					}
-				}
-				if st.Expect != nil {
-					for _, c := range st.Expect.Checks {
-						if c.Path == "code" && c.M.Op == "eq" {
-							codes[fmt.Sprint(c.M.Val)] = true
-						}
-					}
-				}
-			}
-		}
-	}
+	c := coverageOf(files)
+	codes, events, kinds, forms := c.codes, c.events, c.kinds, c.forms
 	for _, code := range []string{
 		simulator.CodeParamError, simulator.CodeInvalidRequest, simulator.CodeSignError, simulator.CodeNoAuth,
 		simulator.CodeOrderNotExist, simulator.CodeInvalidOrderState, simulator.CodeOrderCanceled, simulator.CodeOrderDone,
@@ -94,8 +63,52 @@ func TestLibraryCovers(t *testing.T) {
 			t.Errorf("no scenario opens a visit in the %s form", f)
 		}
 	}
-	if !attempts {
+	if !c.attempts {
 		t.Error("no scenario expects a notification's attempts (retries)")
+	}
+}
+
+// coverage is what a library's scenarios exercise.
+type coverage struct {
+	codes, events, kinds, forms map[string]bool
+	attempts                    bool
+}
+
+func coverageOf(files []*scenario.File) *coverage {
+	c := &coverage{codes: map[string]bool{}, events: map[string]bool{}, kinds: map[string]bool{}, forms: map[string]bool{}}
+	for _, f := range files {
+		for _, sc := range f.Scenarios {
+			for _, st := range sc.Steps {
+				c.add(st)
+			}
+		}
+	}
+	return c
+}
+
+func (c *coverage) add(st *scenario.Step) {
+	c.kinds[st.Kind] = true
+	arg, _ := st.Arg.(map[string]any)
+	switch st.Kind {
+	case "expect_notification":
+		c.events[strings.TrimPrefix(fmt.Sprint(arg["event_type"]), "PAYSCORE.")] = true
+		if _, ok := arg["attempts"]; ok {
+			c.attempts = true
+		}
+	case "open_visit":
+		form, ok := arg["form"]
+		if !ok {
+			form = "extraData"
+		}
+		c.forms[fmt.Sprint(form)] = true
+	}
+	if st.Expect == nil {
+		return
+	}
+	for _, ch := range st.Expect.Checks {
+		if ch.Path == "code" && ch.M.Op == "eq" {
+			c.codes[fmt.Sprint(ch.M.Val)] = true
+		}
 	}
 }
 
@@ -260,14 +273,7 @@ scenarios:
 	if err != nil {
 		t.Fatal(err)
 	}
-	acme := f.Merchants["acme"]
-	// base gives what the merchant does not say; serial numbers are upper case.
-	if acme.MchID != "1900000777" || acme.AppID != f.Merchants["other"].AppID || acme.Serial != "7A7A" || acme.Key == nil || acme.Settings == nil {
-		t.Errorf("acme = %+v", acme)
-	}
-	if f.Defaults["create"]["service_introduction"] != "共享单车" {
-		t.Errorf("defaults = %v", f.Defaults)
-	}
+	checkAcme(t, f)
 	sc := f.Scenarios[0]
 	if sc.Merchant != "acme" || sc.Steps[1].As != "demo" {
 		t.Errorf("merchant %s, as %s", sc.Merchant, sc.Steps[1].As)
@@ -280,5 +286,18 @@ scenarios:
 	sims := sc.SimMerchants()
 	if len(sims) != 2 || sims[0].MchID != f.Merchants["other"].MchID || sims[1].MchID != "1900000777" || sims[1].Settings.Deduction != "on_pay" {
 		t.Errorf("simulator merchants = %+v", sims)
+	}
+}
+
+// checkAcme checks the merchant of TestFileMerchantsAndDefaults, and the file's defaults.
+func checkAcme(t *testing.T, f *scenario.File) {
+	t.Helper()
+	acme := f.Merchants["acme"]
+	// base gives what the merchant does not say; serial numbers are upper case.
+	if acme.MchID != "1900000777" || acme.AppID != f.Merchants["other"].AppID || acme.Serial != "7A7A" || acme.Key == nil || acme.Settings == nil {
+		t.Errorf("acme = %+v", acme)
+	}
+	if f.Defaults["create"]["service_introduction"] != "共享单车" {
+		t.Errorf("defaults = %v", f.Defaults)
 	}
 }

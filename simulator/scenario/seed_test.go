@@ -67,15 +67,7 @@ func TestSeedParseErrors(t *testing.T) {
 // order's state and history, and that seeding again changes nothing.
 func TestSeedApply(t *testing.T) {
 	t.Parallel()
-	path := "../../fixtures/seed/example.yaml"
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, err := scenario.ParseSeed(path, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seed := exampleSeed(t)
 	other, err := fixtures.OtherMerchant()
 	if err != nil {
 		t.Fatal(err)
@@ -100,24 +92,7 @@ func TestSeedApply(t *testing.T) {
 		"SEED-EXPIRED-0001":          "EXPIRED",
 	}
 	for no, state := range want {
-		o, err := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: no})
-		if err != nil {
-			t.Errorf("%s: %v", no, err)
-			continue
-		}
-		got := string(o.State)
-		if o.StateDescription != "" {
-			got += "/" + string(o.StateDescription)
-		}
-		if c := o.Collection; c != nil {
-			got += " " + string(c.State)
-			if len(c.Details) > 0 {
-				got += " " + c.Details[0].PaidType
-			}
-		}
-		if got != state {
-			t.Errorf("%s is %s, want %s (history %+v)", no, got, state, o.Sim.History)
-		}
+		checkOrderState(t, svc, no, state)
 	}
 	expired, _ := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: "SEED-EXPIRED-0001"})
 	if h := expired.Sim.History; len(h) != 2 || h[1].Cause != "clock: 30 days unconfirmed" || svc.Clock.Now().Sub(expired.Sim.CreatedAt) < simulator.OrderLifetime {
@@ -136,4 +111,47 @@ func TestSeedApply(t *testing.T) {
 	if ok, _ := regexp.MatchString(`^0 authorizations, 0 orders; already present: 2 authorizations, 9 orders$`, again.String()); !ok {
 		t.Errorf("report = %q", again.String())
 	}
+}
+
+// exampleSeed is fixtures/seed/example.yaml.
+func exampleSeed(t *testing.T) *scenario.Seed {
+	t.Helper()
+	path := "../../fixtures/seed/example.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := scenario.ParseSeed(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seed
+}
+
+func checkOrderState(t *testing.T, svc *simulator.Service, no, want string) {
+	t.Helper()
+	o, err := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: no})
+	if err != nil {
+		t.Errorf("%s: %v", no, err)
+		return
+	}
+	if got := orderState(o); got != want {
+		t.Errorf("%s is %s, want %s (history %+v)", no, got, want, o.Sim.History)
+	}
+}
+
+// orderState is an order's state as the test writes it: state/description, the collection's
+// state and who collected.
+func orderState(o *simulator.Order) string {
+	got := string(o.State)
+	if o.StateDescription != "" {
+		got += "/" + string(o.StateDescription)
+	}
+	if c := o.Collection; c != nil {
+		got += " " + string(c.State)
+		if len(c.Details) > 0 {
+			got += " " + c.Details[0].PaidType
+		}
+	}
+	return got
 }
