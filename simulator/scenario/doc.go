@@ -21,6 +21,7 @@
 //   - expect.go, value.go: expectations (matchers) and values (${...} references, equality).
 //   - receiver.go: the merchant's notify_url, which verifies and decrypts as a merchant must.
 //   - yamlnode.go: YAML nodes with places, errors with suggestions, shape checks of Go types.
+//   - escape.go: what a file or a simulator says, made safe to print to a terminal.
 //   - seed.go, seed_apply.go: seed files, applied through the domain's Service.
 //
 // # Adding a step

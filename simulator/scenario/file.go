@@ -245,7 +245,7 @@ func loadFile(path string, explicit bool) (*File, string, error) {
 		if explicit {
 			return nil, "", fmt.Errorf("%s is a seed file (payscore-sim serve --seed %s), not a scenario file; the scenario library is fixtures/scenarios", path, path)
 		}
-		return nil, fmt.Sprintf("skipped %s: a seed file (for serve --seed), not scenarios", path), nil
+		return nil, Escape(fmt.Sprintf("skipped %s: a seed file (for serve --seed), not scenarios", path)), nil
 	}
 	f, err := Parse(path, data)
 	return f, "", err

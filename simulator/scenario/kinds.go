@@ -29,8 +29,8 @@ type kind struct {
 	merchant bool
 	// reads: the step changes nothing, so `eventually:` may repeat it.
 	reads bool
-	// action makes a fresh action for one run of the step.
-	action func() action
+	// newAction makes a fresh action for one run of the step.
+	newAction func() action
 }
 
 // argShape is how a step's argument is written.
@@ -70,94 +70,94 @@ func apiBody(body any, fields ...string) argShape {
 }
 
 // kinds is the step table, in the order fixtures/README.md documents the steps. Adding a step is
-// one type that implements action and one row here.
+// one type that implements action and one row here. Nothing writes to it after initialization.
 var kinds = []kind{
 	// The merchant's API (signed APIv3 calls).
 	{name: "create", usage: "fields of the create body, over defaults", arg: apiBody(simulator.CreateOrderRequest{}),
-		response: true, merchant: true, action: func() action { return &createStep{} }},
+		response: true, merchant: true, newAction: func() action { return &createStep{} }},
 	{name: "query", usage: "{out_order_no} (default: the current order) or {query_id}, and appid, service_id",
 		arg:      argShape{mapping: true, fields: []string{"out_order_no", "query_id", "appid", "service_id"}},
-		response: true, merchant: true, reads: true, action: func() action { return &queryStep{} }},
+		response: true, merchant: true, reads: true, newAction: func() action { return &queryStep{} }},
 	orderActionKind("cancel", simulator.CancelRequest{}),
 	orderActionKind("complete", simulator.CompleteRequest{}),
 	orderActionKind("modify", simulator.ModifyRequest{}),
 	orderActionKind("pay", simulator.PayRequest{}),
 	orderActionKind("sync", simulator.SyncRequest{}),
 	{name: "direct_complete", usage: "fields of the direct-complete body, over defaults", arg: apiBody(simulator.DirectCompleteRequest{}),
-		response: true, merchant: true, action: func() action { return &directCompleteStep{} }},
+		response: true, merchant: true, newAction: func() action { return &directCompleteStep{} }},
 	{name: "apply_permissions", usage: "fields of the pre-authorization body (POST /v3/payscore/permissions)",
-		arg: apiBody(simulator.ApplyPermissionRequest{}), response: true, merchant: true, action: func() action { return &applyPermissionsStep{} }},
+		arg: apiBody(simulator.ApplyPermissionRequest{}), response: true, merchant: true, newAction: func() action { return &applyPermissionsStep{} }},
 	{name: "query_permission", usage: "{authorization_code} (default: the current one) or {openid}, and service_id, appid",
 		arg:      argShape{mapping: true, fields: []string{"authorization_code", "openid", "service_id", "appid"}},
-		response: true, merchant: true, reads: true, action: func() action { return &permissionStep{} }},
+		response: true, merchant: true, reads: true, newAction: func() action { return &permissionStep{} }},
 	{name: "terminate_permission", usage: "{authorization_code} (default: the current one) or {openid}, and service_id, appid, reason",
 		arg:      argShape{mapping: true, fields: []string{"authorization_code", "openid", "service_id", "appid", "reason", "extra"}},
-		response: true, merchant: true, action: func() action { return &permissionStep{terminate: true} }},
+		response: true, merchant: true, newAction: func() action { return &permissionStep{terminate: true} }},
 	{name: "raw", usage: "{method, path, body or body_text, headers, sign: auto|valid|none|bad|stale|malformed|wrong_key}",
 		arg: argShape{mapping: true, required: true, fields: []string{"method", "path", "body", "body_text", "headers", "sign"},
 			checks: map[string]func(any) error{"sign": oneOf(rawSigns...)}},
-		response: true, merchant: true, reads: true, action: func() action { return &rawStep{} }},
+		response: true, merchant: true, reads: true, newAction: func() action { return &rawStep{} }},
 
 	// The user, in the Pay Score mini-program (the control API's visits).
 	{name: "open_visit", usage: "{businessType: use|detail|enable, form: extraData|queryString|navigate, sign: none|apiv2|apiv3|md5|wrong, extraData: {...}}",
 		arg: argShape{mapping: true, fields: []string{"businessType", "form", "sign", "extraData", "queryString", "appId", "path"},
 			checks: map[string]func(any) error{"form": oneOf(visitForms...), "sign": oneOf(frontendSigns...)}},
-		response: true, merchant: true, action: func() action { return &openVisitStep{} }},
+		response: true, merchant: true, newAction: func() action { return &openVisitStep{} }},
 	visitKind("confirm"),
 	visitKind("return"),
 	visitKind("back"),
 	{name: "get_visit", usage: "a visit_id (default: the last visit opened), or {visit_id}", arg: visitArg,
-		response: true, reads: true, action: func() action { return &visitStep{} }},
+		response: true, reads: true, newAction: func() action { return &visitStep{} }},
 	{name: "authorize", usage: "a visit_id, or {visit_id, openid}",
 		arg:      argShape{mapping: true, scalar: "visit_id", fields: []string{"visit_id", "openid"}},
-		response: true, action: func() action { return &authorizeStep{} }},
+		response: true, newAction: func() action { return &authorizeStep{} }},
 
 	// The simulator's control API: what production does on its own, or lets no client do.
 	{name: "revoke_permission", usage: "an authorization_code (default: the current one), or {authorization_code, service_id}",
 		arg:      argShape{mapping: true, scalar: "authorization_code", fields: []string{"authorization_code", "service_id"}},
-		response: true, merchant: true, action: func() action { return &revokePermissionStep{} }},
+		response: true, merchant: true, newAction: func() action { return &revokePermissionStep{} }},
 	{name: "seed_permission", usage: "{openid, appid, service_id, authorization_code, notify_url}",
 		arg:      argShape{mapping: true, body: simulator.SeedPermissionRequest{}},
-		response: true, merchant: true, action: func() action { return &seedPermissionStep{} }},
+		response: true, merchant: true, newAction: func() action { return &seedPermissionStep{} }},
 	{name: "deduction", usage: "immediate, fail or on_pay, or {mode, out_order_no}",
 		arg: argShape{mapping: true, scalar: "mode", required: true, fields: []string{"mode", "out_order_no"},
 			checks: map[string]func(any) error{"mode": oneOf(deductionModes...)}},
-		response: true, merchant: true, action: func() action { return &deductionStep{} }},
+		response: true, merchant: true, newAction: func() action { return &deductionStep{} }},
 	{name: "user_pays", usage: "nothing (the current order), an out_order_no, or {out_order_no}", arg: orderNoArg,
-		response: true, merchant: true, action: func() action { return &orderControlStep{action: "user-pays"} }},
+		response: true, merchant: true, newAction: func() action { return &orderControlStep{action: "user-pays"} }},
 	{name: "get_order", usage: "nothing (the current order), an out_order_no, or {out_order_no}", arg: orderNoArg,
-		response: true, merchant: true, reads: true, action: func() action { return &orderControlStep{} }},
+		response: true, merchant: true, reads: true, newAction: func() action { return &orderControlStep{} }},
 	{name: "advance_clock", usage: "a duration: 90s, 61m, 30d", arg: durationArg,
-		response: true, action: func() action { return &advanceClockStep{} }},
-	{name: "sleep", usage: "a duration: 500ms, 2s", arg: durationArg, action: func() action { return &sleepStep{} }},
+		response: true, newAction: func() action { return &advanceClockStep{} }},
+	{name: "sleep", usage: "a duration: 500ms, 2s", arg: durationArg, newAction: func() action { return &sleepStep{} }},
 
 	// The merchant's notification endpoint (the runner's receiver).
 	{name: "receiver", usage: "{fail: N, status: 500}: answer the next N notifications with status",
-		arg: argShape{mapping: true, required: true, fields: []string{"fail", "status"}}, action: func() action { return &receiverStep{} }},
+		arg: argShape{mapping: true, required: true, fields: []string{"fail", "status"}}, newAction: func() action { return &receiverStep{} }},
 	{name: "expect_notification", usage: "an event type, or {event_type, within: 5s, out_order_no, attempts, resource: {...}}",
 		arg: argShape{mapping: true, scalar: "event_type", required: true, fields: []string{"event_type", "within", "out_order_no", "attempts", "resource"},
 			checks: map[string]func(any) error{"within": durationCheck}},
-		response: true, action: func() action { return &expectNotificationStep{} }},
+		response: true, newAction: func() action { return &expectNotificationStep{} }},
 	{name: "expect_no_notification", usage: "an event type, or {event_type, for: 1s}",
 		arg: argShape{mapping: true, scalar: "event_type", required: true, fields: []string{"event_type", "for"},
 			checks: map[string]func(any) error{"for": durationCheck}},
-		action: func() action { return &expectNoNotificationStep{} }},
+		newAction: func() action { return &expectNoNotificationStep{} }},
 	{name: "resend_notification", usage: "a notification id (default: the last one expected), or {id}",
 		arg:      argShape{mapping: true, scalar: "id", fields: []string{"id"}},
-		response: true, action: func() action { return &resendNotificationStep{} }},
+		response: true, newAction: func() action { return &resendNotificationStep{} }},
 }
 
 // orderActionKind is cancel, complete, modify, pay or sync: a POST to
 // /v3/payscore/serviceorder/{out_order_no}/{name}.
 func orderActionKind(name string, body any) kind {
 	return kind{name: name, usage: "fields of the " + name + " body, and out_order_no", arg: apiBody(body, "out_order_no"),
-		response: true, merchant: true, action: func() action { return &orderActionStep{action: name} }}
+		response: true, merchant: true, newAction: func() action { return &orderActionStep{action: name} }}
 }
 
 // visitKind is the user pressing a button of the Pay Score page.
 func visitKind(name string) kind {
 	return kind{name: name, usage: "a visit_id (default: the last visit opened), or {visit_id}", arg: visitArg,
-		response: true, action: func() action { return &visitStep{action: name} }}
+		response: true, newAction: func() action { return &visitStep{action: name} }}
 }
 
 // lookupKind finds a step kind by name.

@@ -33,7 +33,7 @@ func checkKind(t *testing.T, k kind, readme []byte) {
 	if !regexp.MustCompile(`^[a-z][a-z_]*$`).MatchString(k.name) {
 		t.Errorf("%q is not a step name (lower case and _)", k.name)
 	}
-	if k.usage == "" || k.action == nil {
+	if k.usage == "" || k.newAction == nil {
 		t.Errorf("%s lacks a usage or an action", k.name)
 		return
 	}
@@ -46,7 +46,7 @@ func checkKind(t *testing.T, k kind, readme []byte) {
 	}
 	// Every action's fields must accept the arguments a bare step gives (none), or refuse
 	// them with an error, never panic.
-	if act := k.action(); act == nil {
+	if act := k.newAction(); act == nil {
 		t.Errorf("%s makes no action", k.name)
 	} else {
 		_ = act.set(args{})
@@ -88,7 +88,7 @@ func TestActionsRefuseBadArgumentsWhenTheyRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		k, _ := lookupKind(tt.kind)
-		err := k.action().set(tt.args)
+		err := k.newAction().set(tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s %v: err = %v, want %q", tt.kind, tt.args, err, tt.want)
 		}

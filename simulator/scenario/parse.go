@@ -62,7 +62,7 @@ func Parse(path string, data []byte) (*File, error) {
 	return p.f, nil
 }
 
-var merchantFields = []string{"base", "mchid", "appid", "service_id", "serial_no", "key_file", "api_v2_key", "api_v3_key", "settings"}
+var merchantKeys = []string{"base", "mchid", "appid", "service_id", "serial_no", "key_file", "api_v2_key", "api_v3_key", "settings"}
 
 // merchants reads the file's merchants: name → what the runner needs to act as it.
 func (p *parser) merchants(n *yaml.Node) {
@@ -80,7 +80,7 @@ func (p *parser) merchants(n *yaml.Node) {
 		}
 		fields := p.pairs(pr.val)
 		m := p.merchantBase(name, p.pos(pr.key), fields)
-		keyFile := p.merchantFields(m, fields)
+		keyFile := p.setMerchantFields(m, fields)
 		if keyFile != nil {
 			m.Key = p.keyFile(keyFile)
 		}
@@ -109,8 +109,8 @@ func (p *parser) merchantBase(name string, pos Pos, fields []pair) *Merchant {
 	return m
 }
 
-// merchantFields sets m's fields; it returns the key_file node, read once the fields are known.
-func (p *parser) merchantFields(m *Merchant, fields []pair) (keyFile *yaml.Node) {
+// setMerchantFields sets m's fields; it returns the key_file node, read once the fields are known.
+func (p *parser) setMerchantFields(m *Merchant, fields []pair) (keyFile *yaml.Node) {
 	strs := map[string]*string{
 		"mchid": &m.MchID, "appid": &m.AppID, "service_id": &m.ServiceID, "serial_no": &m.Serial,
 		"api_v2_key": &m.APIv2Key, "api_v3_key": &m.APIv3Key,
@@ -132,7 +132,7 @@ func (p *parser) merchantFields(m *Merchant, fields []pair) (keyFile *yaml.Node)
 			}
 			m.Settings = &s
 		default:
-			p.unknownKey(f.key, "merchant "+m.Name, merchantFields)
+			p.unknownKey(f.key, "merchant "+m.Name, merchantKeys)
 		}
 	}
 	// Serial numbers are hex; production writes them in upper case, and so do the signatures.

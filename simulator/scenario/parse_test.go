@@ -243,6 +243,8 @@ func TestParseRefusesWhatAStepDoesNotTake(t *testing.T) {
 		{"merchants:\n  acme: {base: demo, key_file: nope.pem}\nscenarios: []\n", "2:32: key_file: open"},
 		{"merchants:\n  acme: {base: demo, settings: {deduction: sometimes}}\nscenarios: []\n", `2:32: deduction "sometimes" must be one of immediate, fail, on_pay`},
 		{"merchants:\n  acme: {base: demo, color: red}\nscenarios: []\n", `2:22: unknown field "color" in merchant acme`},
+		// What the file says is quoted with its control characters escaped: errors go to a terminal.
+		{"merchants:\n  \"\\e[2J\": {mchid: \"1\"}\nscenarios: []\n", `2:3: merchant \x1b[2J needs appid`},
 	}
 	for _, tt := range tests {
 		_, path, err := parse(t, "bad.yaml", tt.content)

@@ -117,7 +117,7 @@ func (s *session) action(ctx context.Context, st *Step) (action, error) {
 	if a == nil {
 		a = args{}
 	}
-	act := k.action()
+	act := k.newAction()
 	return act, act.set(a)
 }
 

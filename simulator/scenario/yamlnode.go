@@ -32,7 +32,9 @@ type Error struct {
 	Msg string
 }
 
-func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+// Error is the place and the message, with the control characters a file may hold escaped:
+// messages quote the file, and are printed to a terminal.
+func (e *Error) Error() string { return Escape(e.Pos.String() + ": " + e.Msg) }
 
 // errList collects the problems of a file, so that one run reports them all.
 type errList struct {

@@ -3,51 +3,23 @@ package run
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/payscore-sim/payscore-sim/simulator/scenario"
 )
 
 // printResult prints a scenario's outcome: a line, then the failure or why it was skipped,
-// indented. Everything that comes from a file or a simulator is escaped (escape), so that a
-// scenario's name or a response cannot drive the terminal.
+// indented. Everything that comes from a file or a simulator is escaped (scenario.Escape), so
+// that a scenario's name or a response cannot drive the terminal.
 func printResult(w io.Writer, res *Result) {
 	sc := res.Scenario
-	fmt.Fprintf(w, "%s  %6.2fs  %s: %s\n", res.Outcome, res.Duration.Seconds(), escape(sc.File.Path), escape(sc.Name))
+	fmt.Fprintf(w, "%s  %6.2fs  %s: %s\n", res.Outcome, res.Duration.Seconds(), scenario.Escape(sc.File.Path), scenario.Escape(sc.Name))
 	switch {
 	case res.Failure != nil:
 		for _, line := range strings.Split(res.Failure.Text(), "\n") {
-			fmt.Fprintf(w, "        %s\n", escape(line))
+			fmt.Fprintf(w, "        %s\n", scenario.Escape(line))
 		}
 	case res.Outcome == Skip:
-		fmt.Fprintf(w, "        skipped: %s\n", escape(res.SkipReason))
+		fmt.Fprintf(w, "        skipped: %s\n", scenario.Escape(res.SkipReason))
 	}
-}
-
-// escape writes the control characters of s (ESC, CR, BEL, the C1 controls, ...) and the
-// bidirectional overrides, which reorder what a terminal shows, as Go escapes (\x1b, \r,
-// \u202e), and invalid UTF-8 as \ufffd: a terminal shows them and does not obey them.
-func escape(s string) string {
-	if strings.IndexFunc(s, unsafeRune) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == unicode.ReplacementChar:
-			// strconv would keep it as it is; it stands for bytes that are not UTF-8.
-			b.WriteString(`\ufffd`)
-		case unsafeRune(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// unsafeRune reports a rune a terminal would act on rather than show. Tab is safe.
-func unsafeRune(r rune) bool {
-	return (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Bidi_Control, r) || r == unicode.ReplacementChar
 }

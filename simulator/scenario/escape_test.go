@@ -1,4 +1,4 @@
-package run
+package scenario
 
 import "testing"
 
@@ -15,8 +15,8 @@ func TestEscape(t *testing.T) {
 		{"del \x7f", `del \x7f`},
 	}
 	for _, tt := range tests {
-		if got := escape(tt.in); got != tt.want {
-			t.Errorf("escape(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := Escape(tt.in); got != tt.want {
+			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
