@@ -44,6 +44,8 @@ type MerchantSettings struct {
 	// NotifyPublicKeyMode signs notifications with the WeChat Pay public key instead of the
 	// platform certificate, as for a merchant that has switched to public-key mode.
 	NotifyPublicKeyMode bool `json:"notify_public_key_mode" yaml:"notify_public_key_mode"`
+	// RefundSettings: how refunds go, and where their notifications go.
+	RefundSettings `yaml:",inline"`
 }
 
 // HasAppID reports whether appid is bound to the merchant.

@@ -14,6 +14,7 @@ type ResetCounts struct {
 	Notifications int64 `json:"notifications"`
 	Permissions   int64 `json:"permissions"`
 	Requests      int64 `json:"requests"`
+	Refunds       int64 `json:"refunds"`
 }
 
 // Resetter forgets what a store keeps: one merchant's records, or everything when mchid is "".
@@ -22,7 +23,7 @@ type Resetter interface {
 	Reset(ctx context.Context, mchid string) (ResetCounts, error)
 }
 
-// Reset forgets one merchant's orders, visits, notifications, permissions and requests, or,
+// Reset forgets one merchant's orders, refunds, visits, notifications, permissions and requests, or,
 // when mchid is "", every merchant's and the clock's advance too: the simulator is then as a
 // fresh one, except that merchants (configuration, not records) stay. It is for a long-lived
 // simulator shared by many tests; tests of different merchants need no reset to stay apart.

@@ -43,6 +43,8 @@ type App struct {
 	DB        *sqlite.DB
 	Merchants *simulator.Merchants
 	Notifier  *notify.Worker
+	// RefundRunner settles refunds whose outcome is due.
+	RefundRunner *simulator.DueRunner
 }
 
 // Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it.
@@ -95,6 +97,11 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	s := simhttp.NewServer()
 	s.Service = svc
+	s.Refunds = &simulator.RefundService{
+		Refunds: db, Orders: db, Merchants: merchants, Clock: clock, Notifier: worker,
+	}
+	runner := &simulator.DueRunner{Name: "refunds", Run: s.Refunds.SettleDue, Clock: clock, Logger: opts.Logger}
+	s.Refunds.Runner = runner
 	s.Requests = db
 	s.Merchants = merchants
 	s.Platform = platform
@@ -106,17 +113,20 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	// Notifications left pending by an earlier run go out now.
 	worker.Start(context.WithoutCancel(ctx))
-	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker}, nil
+	// So do refund outcomes that fell due while the simulator was stopped.
+	runner.Start(context.WithoutCancel(ctx))
+	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker, RefundRunner: runner}, nil
 }
 
 // URL is where the simulator listens.
 func (a *App) URL() string { return a.Server.URL() }
 
-// Close stops the notification worker (waiting for its deliveries in flight), finishes the
-// requests in flight, then closes the database. Notifications still pending stay in the
-// database for the next run.
+// Close stops the refund runner and the notification worker (waiting for its deliveries in
+// flight), finishes the requests in flight, then closes the database. Notifications and refund
+// outcomes still pending stay in the database for the next run.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	a.RefundRunner.Close()
 	if err := a.Notifier.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop notifications: %w", err))
 	}

@@ -45,6 +45,7 @@ func (s *Server) registerAPIRoutes() {
 	api(http.MethodPost, "/payscore/permissions/authorization-code/:authorization_code/terminate", s.terminateAction("authorization_code", terminateByCode))
 	api(http.MethodGet, "/payscore/permissions/openid/:openid", s.handleQueryPermissionByOpenID)
 	api(http.MethodPost, "/payscore/permissions/openid/:openid/terminate", s.terminateAction("openid", terminateByOpenID))
+	s.registerRefundRoutes(api)
 }
 
 // logRequests marks an API request for the request log, so that a developer can read at

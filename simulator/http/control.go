@@ -25,6 +25,7 @@ func (s *Server) registerControlRoutes() {
 	s.registerTestControls(g)
 	s.registerPermissionControls(g)
 	s.registerNotificationRoutes(g)
+	s.registerRefundControls(g)
 	s.registerResetRoutes(g)
 }
 

@@ -40,6 +40,8 @@ var statuses = map[string]int{
 	simulator.CodeNotFound:             http.StatusNotFound,
 	simulator.CodeVisitNotExist:        http.StatusNotFound,
 	simulator.CodeNotificationNotExist: http.StatusNotFound,
+	simulator.CodeResourceNotExists:    http.StatusNotFound,
+	simulator.CodeFrequencyLimited:     http.StatusTooManyRequests,
 	simulator.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	simulator.CodeSystemError:          http.StatusInternalServerError,
 }

@@ -22,6 +22,7 @@ import (
 // as an http.Handler.
 type Server struct {
 	Service   *simulator.Service
+	Refunds   *simulator.RefundService
 	Requests  simulator.RequestLog
 	Merchants *simulator.Merchants
 	Platform  *wxcrypto.Platform

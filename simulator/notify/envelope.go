@@ -38,10 +38,15 @@ type resource struct {
 }
 
 // buildEnvelope encrypts n's resource with the merchant's APIv3 key and returns the body WeChat
-// posts. Pay Score notifications carry an empty associated_data.
+// posts. Pay Score notifications carry an empty associated_data; refund notifications carry
+// original_type and associated_data "refund", as a real one does (refund-reference.md §3.2).
 func buildEnvelope(n *simulator.Notification, apiV3Key string) ([]byte, error) {
+	originalType, associatedData := "payscore", ""
+	if n.EventType.IsRefund() {
+		originalType, associatedData = "refund", "refund"
+	}
 	nonce := wxcrypto.NewAEADNonce()
-	ciphertext, err := wxcrypto.EncryptAEAD(apiV3Key, nonce, "", n.Resource)
+	ciphertext, err := wxcrypto.EncryptAEAD(apiV3Key, nonce, associatedData, n.Resource)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt the resource of notification %s: %w", n.ID, err)
 	}
@@ -52,8 +57,8 @@ func buildEnvelope(n *simulator.Notification, apiV3Key string) ([]byte, error) {
 		EventType:    string(n.EventType),
 		Summary:      n.Summary,
 		Resource: resource{
-			OriginalType: "payscore", Algorithm: "AEAD_AES_256_GCM",
-			Ciphertext: ciphertext, AssociatedData: "", Nonce: nonce,
+			OriginalType: originalType, Algorithm: "AEAD_AES_256_GCM",
+			Ciphertext: ciphertext, AssociatedData: associatedData, Nonce: nonce,
 		},
 	}
 	var buf bytes.Buffer

@@ -161,6 +161,8 @@ var migrations = []string{
 	CREATE INDEX visits_permission_id ON visits (permission_id);
 	CREATE INDEX visits_mchid_created_at ON visits (mchid, created_at);
 	CREATE INDEX visits_created_at ON visits (created_at);`,
+
+	refundsMigration,
 }
 
 // DB is a SQLite database holding the simulator's records. It implements every store of

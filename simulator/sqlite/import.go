@@ -30,7 +30,10 @@ func (d *DB) ImportOrders(ctx context.Context, orders []*simulator.Order) error 
 			unixNano(o.Sim.CreatedAt), unixNano(o.Sim.UpdatedAt), data); err != nil {
 			return fmt.Errorf("sqlite: import order %s/%s: %w", o.MchID, o.OutOrderNo, err)
 		}
-		if err := insertOutbox(ctx, tx, o); err != nil {
+		if err := insertOutbox(ctx, tx, &o.Sim.Outbox); err != nil {
+			return fmt.Errorf("sqlite: import order %s/%s: %w", o.MchID, o.OutOrderNo, err)
+		}
+		if err := saveTransactions(ctx, tx, o); err != nil {
 			return fmt.Errorf("sqlite: import order %s/%s: %w", o.MchID, o.OutOrderNo, err)
 		}
 	}

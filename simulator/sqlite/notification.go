@@ -17,15 +17,16 @@ var (
 	_ simulator.ClockStore        = (*DB)(nil)
 )
 
-// insertOutbox saves the notifications a change of o queued, in the change's transaction, and
-// empties the outbox so that a later save does not queue them again.
-func insertOutbox(ctx context.Context, tx *sql.Tx, o *simulator.Order) error {
-	for _, n := range o.Sim.Outbox {
+// insertOutbox saves the notifications a change queued in *outbox (an order's, a permission's
+// or a refund's), in the change's transaction, and empties the outbox so that a later save does
+// not queue them again.
+func insertOutbox(ctx context.Context, tx *sql.Tx, outbox *[]*simulator.Notification) error {
+	for _, n := range *outbox {
 		if err := insertNotification(ctx, tx, n); err != nil {
 			return err
 		}
 	}
-	o.Sim.Outbox = nil
+	*outbox = nil
 	return nil
 }
 

@@ -124,7 +124,10 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 		return nil, false, err
 	}
 	if n == 1 {
-		if err := insertOutbox(ctx, tx, o); err != nil {
+		if err := insertOutbox(ctx, tx, &o.Sim.Outbox); err != nil {
+			return nil, false, err
+		}
+		if err := saveTransactions(ctx, tx, o); err != nil {
 			return nil, false, err
 		}
 		return o, true, tx.Commit()
@@ -209,7 +212,10 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 	if err != nil {
 		return err
 	}
-	if err := insertOutbox(ctx, tx, o); err != nil {
+	if err := insertOutbox(ctx, tx, &o.Sim.Outbox); err != nil {
+		return err
+	}
+	if err := saveTransactions(ctx, tx, o); err != nil {
 		return err
 	}
 	// Query IDs are only ever added, so the ones saved before are skipped.

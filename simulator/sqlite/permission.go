@@ -68,18 +68,6 @@ func loadPermission(ctx context.Context, q queryer, key, value, query string, ar
 	return decodePermission(data)
 }
 
-// insertPermissionOutbox saves the notifications a change of p queued, in the change's
-// transaction, and empties the outbox so that a later save does not queue them again.
-func insertPermissionOutbox(ctx context.Context, tx *sql.Tx, p *simulator.Permission) error {
-	for _, n := range p.Outbox {
-		if err := insertNotification(ctx, tx, n); err != nil {
-			return err
-		}
-	}
-	p.Outbox = nil
-	return nil
-}
-
 const selectPermissionByCode = `SELECT data FROM permissions WHERE mchid = ? AND service_id = ? AND authorization_code = ?`
 
 // CreatePermission stores p unless the merchant already has a permission with its service_id
@@ -118,7 +106,7 @@ func (d *DB) createPermission(ctx context.Context, p *simulator.Permission) (*si
 		return nil, false, err
 	}
 	if n == 1 {
-		if err := insertPermissionOutbox(ctx, tx, p); err != nil {
+		if err := insertOutbox(ctx, tx, &p.Outbox); err != nil {
 			return nil, false, err
 		}
 		return p, true, tx.Commit()
@@ -192,7 +180,7 @@ func savePermission(ctx context.Context, tx *sql.Tx, id string, p *simulator.Per
 	if err != nil {
 		return permissionConflict(err, p)
 	}
-	return insertPermissionOutbox(ctx, tx, p)
+	return insertOutbox(ctx, tx, &p.Outbox)
 }
 
 // ListPermissions returns permissions newest first.

@@ -25,6 +25,8 @@ type resetStep struct {
 var resetSteps = []resetStep{
 	{"delivery_attempts", `notification_id IN (SELECT id FROM notifications WHERE mchid = ?)`, nil},
 	{"notifications", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Notifications }},
+	{"refunds", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Refunds }},
+	{"transactions", `mchid = ?`, nil},
 	{"visits", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Visits }},
 	{"query_ids", `order_rowid IN (SELECT id FROM orders WHERE mchid = ?)`, nil},
 	{"orders", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Orders }},
@@ -32,9 +34,10 @@ var resetSteps = []resetStep{
 	{"requests", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Requests }},
 }
 
-// Reset deletes merchant mchid's visits, orders (with their query_ids), notifications (with
-// their delivery attempts), permissions and logged requests, in one transaction. mchid ""
-// deletes every merchant's, requests that named no merchant, and the saved clock offset.
+// Reset deletes merchant mchid's visits, refunds, orders (with their query_ids and
+// transactions), notifications (with their delivery attempts), permissions and logged requests,
+// in one transaction. mchid "" deletes every merchant's, requests that named no merchant, and
+// the saved clock offset.
 func (d *DB) Reset(ctx context.Context, mchid string) (simulator.ResetCounts, error) {
 	counts, err := d.reset(ctx, mchid)
 	if err != nil {

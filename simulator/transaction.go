@@ -1,0 +1,62 @@
+package simulator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Transaction is a WeChat Pay transaction a refund can name: a successful deduction of a Pay
+// Score order through Pay Score (a collection.details[] entry with paid_type NEWTON). A
+// payment the merchant collected itself and reported with sync went through no WeChat
+// transaction, so it has none (refund-reference.md §4: transaction_id exists only "支付分渠道扣款
+// 成功后").
+type Transaction struct {
+	MchID         string
+	TransactionID string
+	// OutTradeNo is the deduction's WeChat-generated merchant order number, which production
+	// also accepts as the refund key; it is not the order's out_order_no.
+	OutTradeNo string
+	OutOrderNo string
+	Amount     int64
+	PaidAt     time.Time
+}
+
+// Transactions returns the order's deductions through Pay Score, in the order they were made.
+func (o *Order) Transactions() []Transaction {
+	if o.Collection == nil {
+		return nil
+	}
+	var ts []Transaction
+	for _, d := range o.Collection.Details {
+		if d.PaidType != PaidTypeNewton || d.TransactionID == "" {
+			continue
+		}
+		paid, _, err := parseWeChatTime(d.PaidTime)
+		if err != nil {
+			paid = o.Sim.UpdatedAt
+		}
+		ts = append(ts, Transaction{
+			MchID: o.MchID, TransactionID: d.TransactionID, OutTradeNo: deductionOutTradeNo(d),
+			OutOrderNo: o.OutOrderNo, Amount: d.Amount, PaidAt: paid,
+		})
+	}
+	return ts
+}
+
+// deductionOutTradeNo is the out_trade_no WeChat generated for a deduction. Production's are
+// known only through the basic transaction query, and the simulator does not yet store one
+// per detail, so it derives a stable 32-character number from the transaction_id. Once a
+// detail carries its own out_trade_no, this returns that instead.
+func deductionOutTradeNo(d CollectionDetail) string {
+	sum := sha256.Sum256([]byte("out_trade_no:" + d.TransactionID))
+	return strings.ToUpper(hex.EncodeToString(sum[:16]))
+}
+
+// TransactionKey names a transaction within a merchant: by transaction_id or by out_trade_no.
+// A refund request giving both is looked up by transaction_id, as production prefers it.
+type TransactionKey struct {
+	TransactionID string
+	OutTradeNo    string
+}
