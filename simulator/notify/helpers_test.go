@@ -52,8 +52,8 @@ func notifyStart(t *testing.T, opts app.Options, publicKeyMode bool) *simtest.Si
 
 // ---- what a merchant's endpoint saw ----
 
-// notifyContent is the decrypted resource of a USER_CONFIRM or USER_PAID notification, as the
-// fields the tests check.
+// notifyContent is the decrypted resource of a USER_CONFIRM, USER_PAID or REFUND.*
+// notification, as the fields the tests check.
 type notifyContent struct {
 	MchID            string `json:"mchid"`
 	OutOrderNo       string `json:"out_order_no"`
@@ -69,6 +69,21 @@ type notifyContent struct {
 			TransactionID string `json:"transaction_id"`
 		} `json:"details"`
 	} `json:"collection"`
+
+	// A refund's.
+	OutTradeNo          string  `json:"out_trade_no"`
+	TransactionID       string  `json:"transaction_id"`
+	OutRefundNo         string  `json:"out_refund_no"`
+	RefundID            string  `json:"refund_id"`
+	RefundStatus        string  `json:"refund_status"`
+	SuccessTime         *string `json:"success_time"`
+	UserReceivedAccount string  `json:"user_received_account"`
+	Amount              *struct {
+		Total       int64 `json:"total"`
+		Refund      int64 `json:"refund"`
+		PayerTotal  int64 `json:"payer_total"`
+		PayerRefund int64 `json:"payer_refund"`
+	} `json:"amount"`
 }
 
 // notifyReceived is one request at a merchant endpoint and what each SDK made of it. A nil
@@ -84,10 +99,11 @@ type notifyReceived struct {
 	WechatpayGoRequest *wxnotify.Request
 	WechatpayGoContent notifyContent
 	// gopay: V3ParseNotify, VerifySignByPK (one key, the serial ignored), then
-	// DecryptScoreCipherText.
+	// DecryptScoreCipherText, or DecryptRefundCipherText for a refund's.
 	GoPay        error
 	GoPayRequest *wechat.V3NotifyReq
 	GoPayResult  *wechat.V3DecryptScoreResult
+	GoPayRefund  *wechat.V3DecryptRefundResult
 	// gopay's VerifySignByPKMap, which picks the key by Wechatpay-Serial.
 	GoPayMap error
 }
@@ -168,7 +184,11 @@ func (e *notifyEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	if rec.GoPayRequest, rec.GoPay = wechat.V3ParseNotify(r2); rec.GoPay == nil {
 		rec.GoPayMap = rec.GoPayRequest.VerifySignByPKMap(e.gopayKeys)
-		if rec.GoPay = rec.GoPayRequest.VerifySignByPK(e.gopayKey); rec.GoPay == nil {
+		switch rec.GoPay = rec.GoPayRequest.VerifySignByPK(e.gopayKey); {
+		case rec.GoPay != nil:
+		case rec.GoPayRequest.Resource != nil && rec.GoPayRequest.Resource.OriginalType == "refund":
+			rec.GoPayRefund, rec.GoPay = rec.GoPayRequest.DecryptRefundCipherText(e.apiV3Key)
+		default:
 			rec.GoPayResult, rec.GoPay = rec.GoPayRequest.DecryptScoreCipherText(e.apiV3Key)
 		}
 	} else {
@@ -390,6 +410,7 @@ type notifyView struct {
 	ID            string                       `json:"id"`
 	MchID         string                       `json:"mchid"`
 	EventType     string                       `json:"event_type"`
+	Summary       string                       `json:"summary"`
 	OutOrderNo    string                       `json:"out_order_no"`
 	NotifyURL     string                       `json:"notify_url"`
 	State         string                       `json:"state"`
