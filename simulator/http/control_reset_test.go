@@ -224,7 +224,7 @@ func TestResetOneMerchantLeavesTheOtherIntact(t *testing.T) {
 
 	out := resetPost(t, sim, "?mchid="+a.mchid, http.StatusOK)
 	deleted, _ := out["deleted"].(map[string]any)
-	want := map[string]any{"orders": 1.0, "visits": 2.0, "notifications": 2.0, "permissions": 2.0, "requests": float64(len(aBefore["requests"]))}
+	want := map[string]any{"orders": 1.0, "visits": 2.0, "notifications": 2.0, "permissions": 2.0, "requests": float64(len(aBefore["requests"])), "refunds": 0.0}
 	if out["mchid"] != a.mchid || !mapsEqualAny(deleted, want) {
 		t.Errorf("reset of A answered %v, want mchid %s and deleted %v", out, a.mchid, want)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/go-pay/gopay/wechat/v3"
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
+	"github.com/wechatpay-apiv3/wechatpay-go/services/refunddomestic"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
@@ -131,6 +132,36 @@ func TestREADMEWechatpayGoSnippet(t *testing.T) {
 	}
 }
 
+func readmeRefund(ctx context.Context, client *core.Client, transactionID string) (*refunddomestic.Refund, error) {
+	// README: refund
+	refunds := refunddomestic.RefundsApiService{Client: client} // the client above
+	refund, _, err := refunds.Create(ctx, refunddomestic.CreateRequest{
+		TransactionId: core.String(transactionID), // the deduction's collection.details[].transaction_id
+		OutRefundNo:   core.String("RF-20240731-0001"),
+		Amount: &refunddomestic.AmountReq{
+			Refund: core.Int64(100), Total: core.Int64(300), Currency: core.String("CNY"),
+		},
+	})
+	// refund.Status is PROCESSING; the outcome comes by REFUND.* notification or by query.
+	return refund, err
+	// README: end
+}
+
+func TestREADMERefundSnippet(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	ctx := context.Background()
+	tid := sim.PaidOrder(t, "readme-refund", 300, sdkNotifyURL)
+	client, err := newWechatpayClient(ctx, sim.URL, readmeCreds(t, sim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refund, err := readmeRefund(ctx, client, tid)
+	if err != nil || *refund.Status != refunddomestic.STATUS_PROCESSING || *refund.TransactionId != tid {
+		t.Fatalf("refund snippet: %v %+v", err, refund)
+	}
+}
+
 // TestREADMESnippets keeps the README's Go snippets identical to the code tested above.
 func TestREADMESnippets(t *testing.T) {
 	src, err := os.ReadFile("readme_test.go")
@@ -141,7 +172,7 @@ func TestREADMESnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"gopay", "wechatpay-go"} {
+	for _, name := range []string{"gopay", "wechatpay-go", "refund"} {
 		snippet, err := readmeRegion(src, name)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,6 +23,11 @@ import (
 // accepted, as outcome says, with refund notifications to notifyURL unless a request names one.
 func refundNotifySim(t *testing.T, outcome simulator.RefundOutcome, notifyURL string) *simtest.Sim {
 	t.Helper()
+	return notifyStart(t, refundNotifyOptions(t, outcome, notifyURL), false)
+}
+
+func refundNotifyOptions(t *testing.T, outcome simulator.RefundOutcome, notifyURL string) app.Options {
+	t.Helper()
 	demo, err := fixtures.DemoMerchant()
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +35,7 @@ func refundNotifySim(t *testing.T, outcome simulator.RefundOutcome, notifyURL st
 	demo.Settings.RefundDelay = simulator.Delay(time.Hour)
 	demo.Settings.RefundOutcome = outcome
 	demo.Settings.RefundNotifyURL = notifyURL
-	return notifyStart(t, app.Options{Merchants: []*simulator.Merchant{demo}, NotifySchedule: simulator.RetrySchedule{10 * time.Millisecond}}, false)
+	return app.Options{Merchants: []*simulator.Merchant{demo}, NotifySchedule: simulator.RetrySchedule{10 * time.Millisecond}}
 }
 
 // refundCreate refunds refund of total fen of transaction tid as the demo merchant.
@@ -143,4 +149,24 @@ func TestRefundNotificationMerchantSettings(t *testing.T) {
 	if n.AttemptCount != 2 {
 		t.Errorf("attempts = %d, want 2 (one refused, one acknowledged)", n.AttemptCount)
 	}
+}
+
+// TestRefundOutcomeSurvivesRestart: a refund accepted by one simulator, whose outcome falls due
+// while another runs on the same database, succeeds there and is notified, with no query.
+func TestRefundOutcomeSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	e := notifyNewEndpoint(t, false)
+	opts := refundNotifyOptions(t, "", "")
+	opts.DB = filepath.Join(t.TempDir(), "sim.db")
+	first := notifyOpen(t, opts)
+	firstSim := notifyDemoSim(first)
+	no := notifyOutOrderNo("rfrestart")
+	tid := firstSim.PaidOrder(t, no, 300, "https://merchant.example.com/payscore/notify")
+	refundCreate(t, firstSim, tid, "RR-"+no, e.URL, 300, 300)
+	notifyClose(t, first)
+
+	second := notifyStart(t, opts, false)
+	notifyPost(t, second, "/sim/v1/clock/advance", map[string]any{"duration": "1h"})
+	got := e.waitCount(t, 1, 10*time.Second)
+	refundCheckReceived(t, got[0], tid, "RR-"+no, "SUCCESS", 300, 300)
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // resetFill gives merchant mchid one of everything a merchant has: an order with a query_id, a
-// visit and a notification with an attempt; a permission with a notification and an enable
-// visit; and a logged request.
+// visit, a notification with an attempt and a deduction with a refund; a permission with a
+// notification and an enable visit; and a logged request.
 func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	t.Helper()
 	ctx := t.Context()
@@ -26,7 +26,16 @@ func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	}
 	if _, err := db.UpdateOrder(ctx, mchid, "R-1", func(o *simulator.Order) error {
 		o.Sim.QueryIDs = append(o.Sim.QueryIDs, "q-"+mchid)
+		o.Collection = &simulator.Collection{Details: []simulator.CollectionDetail{
+			{Seq: 1, Amount: 100, PaidType: simulator.PaidTypeNewton, PaidTime: simulator.FormatCompact(now), TransactionID: "t-" + mchid},
+		}}
 		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.CreateRefund(ctx, mchid, "rf-"+mchid, simulator.TransactionKey{TransactionID: "t-" + mchid}, func(c simulator.RefundCandidate) (*simulator.Refund, error) {
+		return &simulator.Refund{RefundID: "rf-" + mchid, OutRefundNo: "rf-" + mchid, TransactionID: c.Transaction.TransactionID,
+			Status: simulator.RefundProcessing, Sim: simulator.RefundRecord{MchID: mchid, OutOrderNo: "R-1", CreatedAt: now}}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +125,7 @@ func TestResetEmptiesEveryTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (simulator.ResetCounts{Orders: 2, Visits: 4, Notifications: 4, Permissions: 2, Requests: 2}); counts != want {
+		if want := (simulator.ResetCounts{Orders: 2, Visits: 4, Notifications: 4, Permissions: 2, Requests: 2, Refunds: 2}); counts != want {
 			t.Errorf("Reset counts = %+v, want %+v", counts, want)
 		}
 		for table, n := range resetRows(t, db.SQL()) {
@@ -145,7 +154,7 @@ func TestResetOneMerchantKeepsTheOthers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (simulator.ResetCounts{Orders: 1, Visits: 2, Notifications: 2, Permissions: 1, Requests: 1}); counts != want {
+		if want := (simulator.ResetCounts{Orders: 1, Visits: 2, Notifications: 2, Permissions: 1, Requests: 1, Refunds: 1}); counts != want {
 			t.Errorf("Reset counts = %+v, want %+v", counts, want)
 		}
 		after := resetRows(t, db.SQL())
