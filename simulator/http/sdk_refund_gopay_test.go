@@ -16,6 +16,7 @@ import (
 	"github.com/go-pay/gopay/wechat/v3"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
+	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
 
 func gopayRefundBody(tid, outRefundNo string, refund, total int) gopay.BodyMap {
@@ -39,6 +40,15 @@ func gopayRefundQuery(t *testing.T, c *wechat.ClientV3, outRefundNo string) *wec
 	return rsp.Response
 }
 
+// gopayRefundSetup starts a simulator (refundStart), has the user pay an order of total fen,
+// and returns the order's out_order_no, the deduction's transaction_id and a gopay client.
+func gopayRefundSetup(t *testing.T, tag string, total int64) (sim *simtest.Sim, no, tid string, c *wechat.ClientV3) {
+	t.Helper()
+	sim = refundStart(t, nil)
+	no = sdkOutOrderNo(t, tag)
+	return sim, no, sim.PaidOrder(t, no, total, sdkNotifyURL), gopayCertClient(t, sim)
+}
+
 // gopayCheckTimes: create_time is RFC3339 in China time; success_time is there only once
 // SUCCESS (gopay reads an absent one as "").
 func gopayCheckTimes(t *testing.T, op, status, createTime, successTime string) {
@@ -60,10 +70,7 @@ func gopayCheckTimes(t *testing.T, op, status, createTime, successTime string) {
 // the user's bank card with apply-abnormal-refund, and it succeeds later on another channel.
 func TestGoPayRefundAbnormal(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "gpabn")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	c := gopayCertClient(t, sim)
+	sim, no, tid, c := gopayRefundSetup(t, "gpabn", 300)
 
 	created := gopayRefund(t, c, tid, "AB-"+no, 300, 300)
 	if created.Status != "PROCESSING" || created.Amount == nil || created.Amount.Refund != 300 || created.Amount.RefundFee != 0 || created.Amount.From == nil {
@@ -114,10 +121,7 @@ func TestGoPayRefundAbnormal(t *testing.T) {
 // new out_refund_no; a final refund takes no other outcome.
 func TestGoPayRefundClosed(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "gpclosed")
-	tid := sim.PaidOrder(t, no, 200, sdkNotifyURL)
-	c := gopayCertClient(t, sim)
+	sim, no, tid, c := gopayRefundSetup(t, "gpclosed", 200)
 
 	gopayRefund(t, c, tid, "CL-"+no, 200, 200)
 	refundOutcome(t, sim, "CL-"+no, "CLOSED")
@@ -133,13 +137,11 @@ func TestGoPayRefundClosed(t *testing.T) {
 	}
 }
 
-// TestGoPayRefundRefusals: what production refuses, as gopay reports it.
+// TestGoPayRefundRefusals: what production refuses, as gopay reports it, up to a refund a year
+// after the payment.
 func TestGoPayRefundRefusals(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "gprefuse")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	c := gopayCertClient(t, sim)
+	sim, no, tid, c := gopayRefundSetup(t, "gprefuse", 300)
 	refuse := func(op string, bm gopay.BodyMap, status int, code, message string) {
 		t.Helper()
 		rsp, err := c.V3Refund(context.Background(), bm)
@@ -156,6 +158,8 @@ func TestGoPayRefundRefusals(t *testing.T) {
 		"参数错误：amount.refund 不能超过原订单支付金额 (must not exceed amount.total, 300)")
 	refuse("an unknown transaction", gopayRefundBody("4200000000000000000000000000", "RX-"+no, 100, 300), 404, "RESOURCE_NOT_EXISTS", "订单不存在")
 	refuse("a bad out_refund_no", gopayRefundBody(tid, "RX#"+no, 100, 300), 400, "PARAM_ERROR", "参数错误：out_refund_no must consist of digits, letters and _-|*@")
+	refundAdvance(t, sim, "8761h") // a year and a day
+	refuse("a year after the payment", gopayRefundBody(tid, "RX-"+no, 100, 300), 400, "INVALID_REQUEST", "订单已超过退款期限")
 }
 
 // TestRefundTooMany: a transaction takes at most 50 refunds.
