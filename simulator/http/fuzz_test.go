@@ -48,6 +48,8 @@ var fuzzBodyTargets = []string{
 	"/v3/payscore/permissions/authorization-code/" + fuzzAuth + "/terminate",
 	"/v3/payscore/permissions/openid/" + fuzzOpenID + "/terminate",
 	"/sim/v1/visits",
+	"/v3/refund/domestic/refunds",
+	"/v3/refund/domestic/refunds/50300000000000000000000000000/apply-abnormal-refund",
 }
 
 // fuzzSim is a simulator holding the live objects, and the keys to sign and verify with.
@@ -133,6 +135,8 @@ func FuzzAPIRequestBody(f *testing.F) {
 		`{"service_id":"` + fixtures.DemoServiceID + `","reason":"解约"}`,
 		`{` + ref + `,"reason":"解约"}`,
 		`{"businessType":"wxpayScoreUse","extraData":{"package":"AAQTnZoAAAAB"}}`,
+		`{"transaction_id":"4200000000000000000000000000","out_refund_no":"FUZZ-RF","amount":{"refund":1,"total":1,"currency":"CNY","from":[{"account":"AVAILABLE","amount":1}]},"goods_detail":[{"merchant_goods_id":"g","unit_price":1,"refund_amount":1,"refund_quantity":1}]}`,
+		`{"out_refund_no":"FUZZ-RF","type":"USER_BANK_CARD","bank_type":"ICBC_DEBIT","bank_account":"x","real_name":"y"}`,
 		`{"out_order_no":"A","out_order_no":"B"}`,
 		`{"post_payments":[{"amount":1e400}]}`,
 		`null`, `[]`, ``, `{`, "\xff", `{"a":[[[[[[[[[[]]]]]]]]]]}`,
@@ -182,6 +186,11 @@ func FuzzAPIRequestTarget(f *testing.F) {
 		{0, "\x01notifications?event_type=PAYSCORE.USER_CONFIRM&limit=1000"},
 		{0, "\x01requests?failed=true&mchid=%00"},
 		{1, "\x01clock/advance"},
+		{0, "refund/domestic/refunds/RF%2F1"},
+		{0, "refund/domestic/refunds/" + strings.Repeat("R", 65)},
+		{1, "refund/domestic/refunds/%zz/apply-abnormal-refund"},
+		{0, "\x01refunds?status=SUCCESS&limit=0"},
+		{1, "\x01refunds/" + fixtures.DemoMchID + "/RF-1/outcome"},
 	} {
 		f.Add(seed.method, seed.target)
 	}
