@@ -236,11 +236,15 @@ func (r *CreateRefundRequest) newRefund(t *Transaction, m *Merchant, now time.Ti
 	if notifyURL == "" {
 		notifyURL = m.Settings.RefundNotifyURL
 	}
+	funds := r.FundsAccount
+	if funds == "" {
+		funds = "AVAILABLE" // as in real answers to requests that name none
+	}
 	return &Refund{
 		RefundID: newRefundID(now), OutRefundNo: r.OutRefundNo,
 		TransactionID: t.TransactionID, OutTradeNo: t.OutTradeNo,
 		Channel: ChannelOriginal, UserReceivedAccount: accountChange,
-		CreateTime: FormatRFC3339(now), Status: RefundProcessing, FundsAccount: "AVAILABLE",
+		CreateTime: FormatRFC3339(now), Status: RefundProcessing, FundsAccount: funds,
 		Amount: RefundAmount{
 			Total: total, Refund: refund, From: from,
 			PayerTotal: total, PayerRefund: refund, SettlementTotal: total, SettlementRefund: refund,

@@ -61,7 +61,11 @@ func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateR
 	now := s.Clock.Now()
 	key := r.key()
 	ref, created, err := s.Refunds.CreateRefund(ctx, m.MchID, r.OutRefundNo, key, func(c RefundCandidate) (*Refund, error) {
-		return r.decide(c, m, now)
+		ref, err := r.decide(c, m, now)
+		if err == nil && ref != c.Existing && warning != "" {
+			ref.Sim.Warnings = append(ref.Sim.Warnings, warning)
+		}
+		return ref, err
 	})
 	if ErrorCode(err) == CodeResourceNotExists {
 		return nil, nil, s.explainNoTransaction(ctx, m, key, err)
