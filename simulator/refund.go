@@ -9,7 +9,7 @@ import (
 
 // This file is the refund of a Pay Score deduction and its state machine. Pay Score has no
 // refund API of its own: merchants refund a deduction's transaction through the ordinary
-// domestic refund API (refund-reference.md §0, §4).
+// domestic refund API ("支付分接口没有单独的申请退款…接口,商户可以调用普通支付的接口").
 
 // RefundStatus is a refund's status.
 type RefundStatus string
@@ -31,7 +31,7 @@ const (
 )
 
 // refundEvents are the notification of each outcome and its summary. 退款成功 is documented
-// and seen in a real capture; the other two are inferred from it (refund-reference.md §7).
+// and seen in a real capture; the other two are inferred from it: no source shows them.
 var refundEvents = map[RefundStatus]struct {
 	event   EventType
 	summary string
@@ -77,7 +77,7 @@ type Refund struct {
 }
 
 // RefundAmount is a refund's amount. Without coupons, what the user paid and gets back equals
-// the total and the refund (refund-reference.md §1.2).
+// the total and the refund, as in real answers (one captured in an IJPay log).
 type RefundAmount struct {
 	Total            int64       `json:"total"`
 	Refund           int64       `json:"refund"`
@@ -118,7 +118,8 @@ type RefundRecord struct {
 	Warnings []string        `json:"warnings,omitempty"`
 }
 
-// Limits of refunds (refund-reference.md §1.3).
+// Limits of refunds, from the official refund pages ("每个支付订单的部分退款次数不能超过50次",
+// "交易时间超过一年的订单无法提交退款", refunds of one order a minute apart).
 const (
 	MaxRefundsPerTransaction = 50
 	RefundPeriod             = 365 * 24 * time.Hour
@@ -174,7 +175,8 @@ func (r *Refund) finish(status RefundStatus, now time.Time) error {
 	return nil
 }
 
-// refundNotice is the decrypted resource of a refund notification (refund-reference.md §3.3).
+// refundNotice is the decrypted resource of a refund notification, with the fields of the
+// REFUND.* pages and of a real one; gopay reads it as V3DecryptRefundResult.
 type refundNotice struct {
 	MchID               string       `json:"mchid"`
 	OutTradeNo          string       `json:"out_trade_no"`
@@ -226,7 +228,7 @@ func (r *Refund) SetOutcome(status RefundStatus, now time.Time) error {
 
 // ApplyAbnormal is the merchant asking for an ABNORMAL refund to go to a bank card instead: it
 // is PROCESSING again, through another channel, and succeeds after delay. That it succeeds is
-// an inference (refund-reference.md §7.4).
+// an inference: the sources say only that ABNORMAL is not final.
 func (r *Refund) ApplyAbnormal(req ApplyAbnormalRefundRequest, now time.Time, delay time.Duration) error {
 	if r.Status != RefundAbnormal {
 		return Errorf(CodeInvalidRequest, "退款单状态不是退款异常，不能发起异常退款").

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// CreateRefundRequest is the body of POST /v3/refund/domestic/refunds (refund-reference.md
-// §1.1).
+// CreateRefundRequest is the body of POST /v3/refund/domestic/refunds, as wechatpay-go's
+// refunddomestic.CreateRequest and the official page describe it.
 type CreateRefundRequest struct {
 	SubMchID      string              `json:"sub_mchid,omitempty"`
 	TransactionID string              `json:"transaction_id,omitempty"`
@@ -192,8 +192,8 @@ func (r *CreateRefundRequest) decide(c RefundCandidate, m *Merchant, now time.Ti
 }
 
 // checkRefundLimits applies the limits on the refunds of one transaction. The messages of the
-// period and count limits are inferred: no source quotes production's (refund-reference.md
-// §7.2).
+// period and count limits are inferred: no source quotes production's (the APIv2 refund used
+// TRADE_OVERDUE "订单已经超过退款期限").
 func checkRefundLimits(c RefundCandidate, refund int64, now time.Time) *Error {
 	t := c.Transaction
 	if deadline := t.PaidAt.Add(RefundPeriod); now.After(deadline) {

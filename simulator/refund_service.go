@@ -85,7 +85,7 @@ func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateR
 
 // explainNoTransaction says why a transaction was not found; the commonest reason is a Pay
 // Score order's out_order_no given as out_trade_no, which production refuses just the same
-// (refund-reference.md §4).
+// (a community report: developers.weixin.qq.com/community/pay/doc/000e6442ba882849e86c24bfc5b800).
 func (s *RefundService) explainNoTransaction(ctx context.Context, m *Merchant, key TransactionKey, err error) error {
 	e, _ := err.(*Error)
 	if e == nil {

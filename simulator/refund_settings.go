@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Error codes of the refund API (refund-reference.md §1.4, §2).
+// Error codes of the refund API, as wechatpay-go's refunddomestic documents them.
 const (
 	// CodeResourceNotExists: the refund API's "not found", for an unknown or unpaid
 	// transaction ("订单不存在") and an unknown refund ("退款单不存在").

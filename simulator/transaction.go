@@ -8,10 +8,10 @@ import (
 )
 
 // Transaction is a WeChat Pay transaction a refund can name: a successful deduction of a Pay
-// Score order through Pay Score (a collection.details[] entry with paid_type NEWTON). A
-// payment the merchant collected itself and reported with sync went through no WeChat
-// transaction, so it has none (refund-reference.md §4: transaction_id exists only "支付分渠道扣款
-// 成功后").
+// Score order through Pay Score (a collection.details[] entry with paid_type NEWTON). A payment
+// the merchant collected itself and reported with sync went through no WeChat transaction, so
+// it has none: the Pay Score refund page says transaction_id exists only "支付分渠道扣款成功后"
+// (pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/create.html).
 type Transaction struct {
 	MchID         string
 	TransactionID string

@@ -39,7 +39,8 @@ type resource struct {
 
 // buildEnvelope encrypts n's resource with the merchant's APIv3 key and returns the body WeChat
 // posts. Pay Score notifications carry an empty associated_data; refund notifications carry
-// original_type and associated_data "refund", as a real one does (refund-reference.md §3.2).
+// original_type and associated_data "refund", as a real one captured in a merchant's test does
+// (the official example shows an empty associated_data; the SDKs decrypt either).
 func buildEnvelope(n *simulator.Notification, apiV3Key string) ([]byte, error) {
 	originalType, associatedData := "payscore", ""
 	if n.EventType.IsRefund() {
