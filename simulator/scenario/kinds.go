@@ -131,6 +131,19 @@ var kinds = []kind{
 		response: true, newAction: func() action { return &advanceClockStep{} }},
 	{name: "sleep", usage: "a duration: 500ms, 2s", arg: durationArg, newAction: func() action { return &sleepStep{} }},
 
+	// Refunds of deductions: the domestic refund API, and the control API's outcome.
+	{name: "refund", usage: "fields of the refund body over defaults (the whole of the current order's last deduction), and out_order_no",
+		arg: apiBody(simulator.CreateRefundRequest{}, "out_order_no"), response: true, merchant: true, newAction: func() action { return &refundStep{} }},
+	{name: "query_refund", usage: "an out_refund_no (default: the last refund), or {out_refund_no}",
+		arg:      argShape{mapping: true, scalar: "out_refund_no", fields: []string{"out_refund_no"}},
+		response: true, merchant: true, reads: true, newAction: func() action { return &queryRefundStep{} }},
+	{name: "apply_abnormal_refund", usage: "fields of the apply-abnormal-refund body, and refund_id (default: the last refund, to the merchant's bank card)",
+		arg: apiBody(simulator.ApplyAbnormalRefundRequest{}, "refund_id"), response: true, merchant: true, newAction: func() action { return &applyAbnormalRefundStep{} }},
+	{name: "refund_outcome", usage: "SUCCESS, ABNORMAL or CLOSED, or {status, out_refund_no}",
+		arg: argShape{mapping: true, scalar: "status", required: true, fields: []string{"status", "out_refund_no"},
+			checks: map[string]func(any) error{"status": oneOf(refundOutcomes...)}},
+		response: true, merchant: true, newAction: func() action { return &refundOutcomeStep{} }},
+
 	// The merchant's notification endpoint (the runner's receiver).
 	{name: "receiver", usage: "{fail: N, status: 500}: answer the next N notifications with status",
 		arg: argShape{mapping: true, required: true, fields: []string{"fail", "status"}}, newAction: func() action { return &receiverStep{} }},
@@ -185,6 +198,7 @@ var (
 	visitForms     = []string{"extraData", "queryString", "navigate"}
 	frontendSigns  = []string{"none", "apiv2", "apiv3", "md5", "wrong"}
 	deductionModes = []string{"immediate", "fail", "on_pay"}
+	refundOutcomes = []string{"SUCCESS", "ABNORMAL", "CLOSED"}
 )
 
 func oneOf(allowed ...string) func(any) error {

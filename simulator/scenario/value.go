@@ -147,6 +147,7 @@ var builtins = map[string]bool{
 	"mchid": true, "appid": true, "service_id": true, "notify_url": true,
 	"out_order_no": true, "order_id": true, "package": true, "visit_id": true, "query_id": true,
 	"apply_permissions_token": true, "authorization_code": true, "openid": true, "notification_id": true,
+	"out_refund_no": true, "refund_id": true, "transaction_id": true, "out_trade_no": true,
 }
 
 // setBy tells, for the names steps set, which steps set them.
@@ -156,6 +157,7 @@ var setBy = map[string]string{
 	"query_id":                "return (of a confirmed wxpayScoreUse visit)",
 	"apply_permissions_token": "apply_permissions", "authorization_code": "apply_permissions or seed_permission",
 	"openid": "authorize or seed_permission", "notification_id": "expect_notification",
+	"out_refund_no": "refund", "refund_id": "refund", "transaction_id": "refund", "out_trade_no": "refund",
 }
 
 // parseDuration reads a Go duration, also accepting days: 30d, 1d12h.
