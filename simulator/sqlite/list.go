@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -34,9 +35,20 @@ func (w *where) query(selectFrom, order string, n int) (string, []any) {
 	return q + " ORDER BY " + order + " LIMIT ?", append(w.args, limit(n))
 }
 
-// listRows runs a query and makes a T of each row with scan.
+// listRows runs a query on the read pool and makes a T of each row with scan.
 func listRows[T any](ctx context.Context, d *DB, what, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := d.read.QueryContext(ctx, query, args...)
+	return queryRows(ctx, d.read, what, query, args, scan)
+}
+
+// rowsQueryer is what queryRows needs of a *sql.DB or a *sql.Tx.
+type rowsQueryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryRows runs a query on q (the read pool, or a transaction that reads what it decides on)
+// and makes a T of each row with scan.
+func queryRows[T any](ctx context.Context, q rowsQueryer, what, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
 	}
@@ -57,14 +69,19 @@ func listRows[T any](ctx context.Context, d *DB, what, query string, args []any,
 
 // listData runs a query that selects one data column and decodes each row with decode.
 func listData[T any](ctx context.Context, d *DB, what, query string, args []any, decode func(string) (T, error)) ([]T, error) {
-	return listRows(ctx, d, what, query, args, func(row scanner) (T, error) {
+	return listRows(ctx, d, what, query, args, dataColumn(decode))
+}
+
+// dataColumn scans a row's one data column and decodes it with decode.
+func dataColumn[T any](decode func(string) (T, error)) func(scanner) (T, error) {
+	return func(row scanner) (T, error) {
 		var data string
 		if err := row.Scan(&data); err != nil {
 			var zero T
 			return zero, err
 		}
 		return decode(data)
-	})
+	}
 }
 
 // scanner is a *sql.Row or *sql.Rows.

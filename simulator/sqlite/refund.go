@@ -173,26 +173,11 @@ func (d *DB) createRefund(ctx context.Context, mchid, outRefundNo string, key si
 	return r, true, tx.Commit()
 }
 
-// transactionRefunds returns the refunds of a transaction, oldest first.
+// transactionRefunds returns the refunds of a transaction, oldest first, as tx sees them.
 func transactionRefunds(ctx context.Context, tx *sql.Tx, mchid, transactionID string) ([]*simulator.Refund, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT data FROM refunds WHERE mchid = ? AND transaction_id = ? ORDER BY created_at, id`, mchid, transactionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*simulator.Refund
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		r, err := decodeRefund(data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryRows(ctx, tx, "refunds of transaction "+transactionID,
+		`SELECT data FROM refunds WHERE mchid = ? AND transaction_id = ? ORDER BY created_at, id`,
+		[]any{mchid, transactionID}, dataColumn(decodeRefund))
 }
 
 // FindRefund returns the merchant's refund numbered outRefundNo, or RESOURCE_NOT_EXISTS.
