@@ -33,9 +33,13 @@ func (s *Server) handleListRefunds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	status, perr := simulator.ParseRefundStatus("status", q["status"])
+	if perr != nil {
+		return perr.With("location", "query")
+	}
 	refunds, err := s.Refunds.Refunds.ListRefunds(c.Request().Context(), simulator.RefundFilter{
 		MchID: q["mchid"], OutOrderNo: q["out_order_no"], TransactionID: q["transaction_id"],
-		Status: simulator.RefundStatus(q["status"]), Limit: limit,
+		Status: status, Limit: limit,
 	})
 	if err != nil {
 		return err

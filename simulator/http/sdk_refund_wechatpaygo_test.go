@@ -6,9 +6,11 @@ package http_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,5 +217,64 @@ func TestRefundIsolation(t *testing.T) {
 	resp, err = intruder.Do(ctx, http.MethodGet, "/v3/refund/domestic/refunds/ISO-RF-"+no, nil)
 	if err != nil || resp.Status != http.StatusNotFound || resp.Err().Code != "RESOURCE_NOT_EXISTS" {
 		t.Errorf("another merchant querying the demo merchant's refund: %v %d %s, want 404 RESOURCE_NOT_EXISTS", err, resp.Status, resp.Body)
+	}
+}
+
+// TestRefundControlList: the control API lists a merchant's refunds by order and status, with
+// the simulator's record (here: no notification, since neither the request nor the merchant
+// names a URL), and refuses a status that is none.
+func TestRefundControlList(t *testing.T) {
+	t.Parallel()
+	sim := refundStart(t, nil)
+	no := sdkOutOrderNo(t, "rflist")
+	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
+	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	if _, err := wxRefundCreate(svc, wxRefundRequest(tid, "RL-"+no, 100, 300)); err != nil {
+		t.Fatal(err)
+	}
+	refundOutcome(t, sim, "RL-"+no, "ABNORMAL")
+	var list struct {
+		Data []struct {
+			Refund struct {
+				OutRefundNo string `json:"out_refund_no"`
+				Status      string `json:"status"`
+			} `json:"refund"`
+			Sim struct {
+				OutOrderNo string `json:"out_order_no"`
+				History    []struct {
+					From, To, Cause string
+				} `json:"history"`
+				Notifications []string `json:"notifications"`
+				Warnings      []string `json:"warnings"`
+			} `json:"sim"`
+		} `json:"data"`
+	}
+	get := func(query string, v any) int {
+		t.Helper()
+		resp, err := http.Get(sim.URL + "/sim/v1/refunds?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+	if code := get("mchid="+fixtures.DemoMchID+"&out_order_no="+no+"&status=ABNORMAL", &list); code != http.StatusOK || len(list.Data) != 1 {
+		t.Fatalf("list: HTTP %d, %+v", code, list)
+	}
+	r := list.Data[0]
+	if r.Refund.OutRefundNo != "RL-"+no || r.Refund.Status != "ABNORMAL" || r.Sim.OutOrderNo != no ||
+		len(r.Sim.History) != 2 || r.Sim.History[1].To != "ABNORMAL" ||
+		len(r.Sim.Notifications) != 0 || len(r.Sim.Warnings) != 1 || !strings.Contains(r.Sim.Warnings[0], "no REFUND.ABNORMAL notification was sent") {
+		t.Errorf("listed %+v", r)
+	}
+	if code := get("status=SUCCESS&out_order_no="+no, &list); code != http.StatusOK || len(list.Data) != 0 {
+		t.Errorf("SUCCESS refunds of the order: HTTP %d, %+v", code, list)
+	}
+	var e struct{ Code string }
+	if code := get("status=DONE", &e); code != http.StatusBadRequest || e.Code != "PARAM_ERROR" {
+		t.Errorf("status=DONE: HTTP %d %s, want 400 PARAM_ERROR", code, e.Code)
 	}
 }
