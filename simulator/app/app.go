@@ -35,6 +35,9 @@ type Options struct {
 	NotifyTimeout time.Duration
 	// ControlToken, when set, is required by the control API, the pages and the dashboard.
 	ControlToken string
+	// DeductionDelay is how long after complete or /pay Pay Score deducts, for merchants
+	// without a delay of their own; zero means simulator.DefaultDeductionDelay.
+	DeductionDelay time.Duration
 }
 
 // App is a running simulator.
@@ -43,6 +46,7 @@ type App struct {
 	DB        *sqlite.DB
 	Merchants *simulator.Merchants
 	Notifier  *notify.Worker
+	Deducter  *simulator.Deducter
 }
 
 // Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it.
@@ -87,12 +91,18 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		Store: db, Merchants: merchants, Platform: platform, Clock: clock,
 		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
 	}
+	if opts.DeductionDelay <= 0 {
+		opts.DeductionDelay = simulator.DefaultDeductionDelay
+	}
+	deducter := &simulator.Deducter{Logger: opts.Logger}
 	svc, err := simulator.NewService(simulator.Stores{
 		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
-	}, merchants, simulator.WithClock(clock), simulator.WithNotifier(worker), simulator.WithResetter(db))
+	}, merchants, simulator.WithClock(clock), simulator.WithNotifier(worker), simulator.WithResetter(db),
+		simulator.WithDeducter(deducter), simulator.WithDeductionDelay(opts.DeductionDelay))
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	deducter.Service = svc
 	s := simhttp.NewServer()
 	s.Service = svc
 	s.Requests = db
@@ -104,19 +114,23 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	// Notifications left pending by an earlier run go out now.
+	// Notifications and deductions left pending by an earlier run go out now.
 	worker.Start(context.WithoutCancel(ctx))
-	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker}, nil
+	deducter.Start(ctx)
+	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker, Deducter: deducter}, nil
 }
 
 // URL is where the simulator listens.
 func (a *App) URL() string { return a.Server.URL() }
 
-// Close stops the notification worker (waiting for its deliveries in flight), finishes the
-// requests in flight, then closes the database. Notifications still pending stay in the
-// database for the next run.
+// Close stops the deducter and the notification worker (waiting for its deliveries in flight),
+// finishes the requests in flight, then closes the database. Deductions and notifications still
+// pending stay in the database for the next run.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	if err := a.Deducter.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop deductions: %w", err))
+	}
 	if err := a.Notifier.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop notifications: %w", err))
 	}

@@ -24,6 +24,9 @@ const timestampWindow = 5 * time.Minute
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		if err := requireHeaders(r); err != nil {
+			return err
+		}
 		body, err := requestBody(c)
 		if err != nil {
 			return err
@@ -42,6 +45,25 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(keySerial, serial)
 		return next(c)
 	}
+}
+
+// requireHeaders refuses a request without Accept or User-Agent, as production does
+// (interface-rules/basic-rules.html requires both). Production's check of the HTTP headers is
+// taken to come before the signature's: the message names the headers, not the signature, and
+// the reports of it come from clients whose signatures were otherwise right (inferred).
+func requireHeaders(r *http.Request) *simulator.Error {
+	var missing []string
+	for _, h := range []string{"Accept", "User-Agent"} {
+		if strings.TrimSpace(r.Header.Get(h)) == "" {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return simulator.Errorf(simulator.CodeInvalidRequest, "Http头缺少Accept或User-Agent").
+		With("field", strings.Join(missing, ", ")).With("location", "header").
+		With("issue", fmt.Sprintf("the request has no %s header: production requires Accept (such as application/json) and a User-Agent on every APIv3 request; SDKs send both, hand-written clients often forget them", strings.Join(missing, " and no ")))
 }
 
 func merchantOf(c echo.Context) *simulator.Merchant {

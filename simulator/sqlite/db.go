@@ -161,6 +161,11 @@ var migrations = []string{
 	CREATE INDEX visits_permission_id ON visits (permission_id);
 	CREATE INDEX visits_mchid_created_at ON visits (mchid, created_at);
 	CREATE INDEX visits_created_at ON visits (created_at);`,
+
+	// Complete answers before Pay Score deducts: the due time of an order's pending deduction,
+	// NULL when none is pending, for the deducter to find.
+	`ALTER TABLE orders ADD COLUMN deduct_at INTEGER;
+	CREATE INDEX orders_deduct_at ON orders (deduct_at) WHERE deduct_at IS NOT NULL;`,
 }
 
 // DB is a SQLite database holding the simulator's records. It implements every store of
