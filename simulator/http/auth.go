@@ -24,15 +24,15 @@ const timestampWindow = 5 * time.Minute
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if err := requireHeaders(r); err != nil {
-			return err
-		}
 		body, err := requestBody(c)
 		if err != nil {
 			return err
 		}
 		m, err := s.verifyRequest(r, body)
 		if err != nil {
+			return err
+		}
+		if err := requireHeaders(r); err != nil {
 			return err
 		}
 		c.Set(keyMerchant, m)
@@ -48,9 +48,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requireHeaders refuses a request without Accept or User-Agent, as production does
-// (interface-rules/basic-rules.html requires both). Production's check of the HTTP headers is
-// taken to come before the signature's: the message names the headers, not the signature, and
-// the reports of it come from clients whose signatures were otherwise right (inferred).
+// (interface-rules/basic-rules.html requires both). The sources do not say whether production
+// checks the headers or the signature first; the simulator checks the signature first
+// (inferred), so that an unsigned request is always 401 SIGN_ERROR, and a signed one that lacks
+// a header gets the header's error, as the community reports show it.
 func requireHeaders(r *http.Request) *simulator.Error {
 	var missing []string
 	for _, h := range []string{"Accept", "User-Agent"} {
