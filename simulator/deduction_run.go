@@ -98,7 +98,7 @@ func (s *Service) RunDueDeductions(ctx context.Context) (next time.Time, ok bool
 			return time.Time{}, false, err
 		}
 		for _, o := range due {
-			if err := s.runDeduction(ctx, o.MchID, o.OutOrderNo, now); err != nil {
+			if err := s.runDeduction(ctx, o.MchID, o.OutOrderNo, now, false); err != nil {
 				return time.Time{}, false, err
 			}
 		}
@@ -109,13 +109,34 @@ func (s *Service) RunDueDeductions(ctx context.Context) (next time.Time, ok bool
 	return s.Orders.NextDeductionDue(ctx)
 }
 
-// runDeduction runs one order's due deduction in its own transaction.
-func (s *Service) runDeduction(ctx context.Context, mchid, outOrderNo string, now time.Time) error {
+// DeductNow runs the order's pending deduction at once, without waiting for it to come due:
+// for seeds and scenarios that need an order settled the way Pay Score settles it. An order
+// with no deduction pending is returned as it is.
+func (s *Service) DeductNow(ctx context.Context, mchid, outOrderNo string) (*Order, error) {
+	o, err := s.Orders.FindOrder(ctx, mchid, OrderKey{OutOrderNo: outOrderNo})
+	if err != nil {
+		return nil, err
+	}
+	if !o.deducting() {
+		return o, nil
+	}
+	if err := s.runDeduction(ctx, mchid, outOrderNo, s.Clock.Now(), true); err != nil {
+		return nil, err
+	}
+	return s.Orders.FindOrder(ctx, mchid, OrderKey{OutOrderNo: outOrderNo})
+}
+
+// runDeduction runs one order's due deduction in its own transaction; when early is true,
+// whether it is due or not.
+func (s *Service) runDeduction(ctx context.Context, mchid, outOrderNo string, now time.Time, early bool) error {
 	notifies := false
 	_, err := s.Orders.UpdateOrder(ctx, mchid, outOrderNo, func(o *Order) error {
 		mode := DeductImmediately
 		if m := s.Merchants.Merchant(mchid); m != nil {
 			mode = o.deductionMode(m)
+		}
+		if early && o.deducting() {
+			o.Sim.DeductAt = now
 		}
 		return o.track("pay score: deduction", now, func() error {
 			_, err := o.RunDeduction(now, mode)
