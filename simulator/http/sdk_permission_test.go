@@ -166,7 +166,7 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	if r := pending.Response; r.AuthorizationState != "UNBINDUSER" || r.Openid != "" || r.AuthorizationCode != code || r.Mchid != fixtures.DemoMchID {
 		t.Errorf("query before authorizing: %+v, want UNBINDUSER without openid", r)
 	}
-	if raw := sdkRawObject(t, pending.SignInfo.SignBody); raw["authorization_success_time"] != nil || raw["openid"] != nil || raw["cancel_authorization_time"] != nil {
+	if raw := sdkRawObject(t, pending.SignInfo.SignBody); raw["authorization_success_time"] != nil || raw["openid"] != nil || raw["cancel_authorization_time"] != nil || raw["user_risk_level"] != nil {
 		t.Errorf("query before authorizing: %s has times or an openid; none happened yet", pending.SignInfo.SignBody)
 	}
 
@@ -216,6 +216,12 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	}
 	if raw := sdkRawObject(t, byOpenID.SignInfo.SignBody); raw["notify_url"] != nil {
 		t.Errorf("query by openid answers notify_url (%s); its documentation lists none", raw["notify_url"])
+	}
+	// Both queries carry the user's risk level (用户分层) and its version, as numbers.
+	for op, body := range map[string]string{"query": queried.SignInfo.SignBody, "query by openid": byOpenID.SignInfo.SignBody} {
+		if raw := sdkRawObject(t, body); string(raw["user_risk_level"]) != "1" || string(raw["risk_level_version"]) != "1" {
+			t.Errorf("%s: %s, want user_risk_level and risk_level_version 1", op, body)
+		}
 	}
 
 	// 4. Orders without confirmation: for the authorized user DOING/USER_CONFIRM at once, for
