@@ -54,7 +54,9 @@ var wrongStateOps = map[string]func(o *Order, now time.Time) error{
 		amount := int64(100)
 		return o.Modify(ModifyRequest{AppID: "wxapp", ServiceID: "svc", PostPayments: []PostPayment{{Name: "fee", Amount: &amount}}, TotalAmount: &amount, Reason: "r"})
 	},
-	OpPay:      func(o *Order, now time.Time) error { return o.RequestPayment(PayRequest{AppID: "wxapp", ServiceID: "svc"}, now, deductionPlan{}) },
+	OpPay: func(o *Order, now time.Time) error {
+		return o.RequestPayment(PayRequest{AppID: "wxapp", ServiceID: "svc"}, now, deductionPlan{})
+	},
 	OpUserPays: func(o *Order, now time.Time) error { return o.UserPays(now) },
 	OpSync: func(o *Order, now time.Time) error {
 		r := SyncRequest{AppID: "wxapp", ServiceID: "svc", Type: SyncTypeOrderPaid}
