@@ -487,6 +487,9 @@ func dashOrderSummary(o *simulator.Order) []keyValue {
 	sum = add(sum, "package", o.Sim.Package)
 	sum = add(sum, "created", dashTime(o.Sim.CreatedAt))
 	sum = add(sum, "updated", dashTime(o.Sim.UpdatedAt))
+	if due, ok := o.DeductionDue(); ok {
+		sum = add(sum, "deduction pending, due", dashTime(due))
+	}
 	return sum
 }
 

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
+	"github.com/payscore-sim/payscore-sim/simulator/sqlite"
 )
 
 // These tests drive, through both SDKs, what a back end that passes here must also meet in
@@ -233,6 +236,9 @@ func TestParityCompleteAnswersBeforeTheDeduction(t *testing.T) {
 			t.Errorf("query during the deduction: %v", q)
 		}
 
+		// The dashboard shows the deduction pending.
+		dashPage(t, sim.URL+dashOrderPath(no), http.StatusOK, "deduction pending, due")
+
 		// The deduction runs when it is due on the simulated clock.
 		if _, err := sim.Server.Service.AdvanceClock(context.Background(), time.Hour); err != nil {
 			t.Fatal(err)
@@ -263,6 +269,7 @@ func TestParityCompleteAnswersBeforeTheDeduction(t *testing.T) {
 		if resource["out_trade_no"] != stored.Sim.Deductions[0].OutTradeNo || resource["state"] != "DONE" {
 			t.Errorf("USER_PAID resource: %v, want DONE with out_trade_no %s", resource, stored.Sim.Deductions[0].OutTradeNo)
 		}
+		dashLacks(t, dashPage(t, sim.URL+dashOrderPath(no), http.StatusOK, "pay score: deduction"), "deduction pending")
 		// The deduction over, the paid order answers as paid orders do.
 		parityWant(t, "cancel a paid order", c.action(t, no, "cancel", map[string]any{"reason": "用户取消"}), http.StatusBadRequest, "ORDER_DONE", "订单已完成")
 	})
@@ -289,4 +296,52 @@ func TestParityWrongStateAndItems(t *testing.T) {
 			t.Errorf("complete with a payment name twice: %d %s", a.status, a.body)
 		}
 	})
+}
+
+// TestParityDeductionSurvivesARestart: a deduction pending when the simulator stops is stored
+// with its order, and the next run makes it when it is due.
+func TestParityDeductionSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sim.db")
+	demo, err := fixtures.DemoMerchant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hour := time.Hour
+	demo.Settings.DeductionDelay = &hour
+	opts := app.Options{DB: path, Merchants: []*simulator.Merchant{demo}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), NotifyClient: simtest.LoopbackClient()}
+
+	first, err := app.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := &simtest.Sim{App: first, URL: first.URL(), Creds: fixtures.DemoCredentials(), Platform: first.Server.Platform}
+	c := parityWechatpay{wechatpayClient(t, sim)}
+	no := parityConfirmed(t, sim, c, "restart")
+	if a := c.action(t, no, "complete", sdkCompleteBody(time.Now())); a.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", a.status, a.body)
+	}
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// While the simulator is down, the simulated clock passes the deduction's due time.
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset, err := db.ClockOffset(ctx)
+	if err == nil {
+		err = db.SaveClockOffset(ctx, offset+2*time.Hour)
+	}
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	second := simtest.Start(t, opts)
+	o := second.WaitOrder(t, fixtures.DemoMchID, no, func(o *simulator.Order) bool { return o.State == simulator.StateDone })
+	if o.Collection.State != simulator.UserPaid || len(o.Sim.Deductions) != 1 {
+		t.Errorf("after the restart: collection %+v, deductions %+v", o.Collection, o.Sim.Deductions)
+	}
 }
