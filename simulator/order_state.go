@@ -151,26 +151,10 @@ func (o *Order) Complete(r CompleteRequest, now time.Time, p deductionPlan) erro
 	if o.State != StateDoing || o.StateDescription != UserConfirm {
 		return o.stateError(OpComplete, "DOING/USER_CONFIRM")
 	}
-	var c check
-	c.amounts(r.PostPayments, r.PostDiscounts, r.TotalAmount)
-	if c.err == nil && o.isDeposit() && *r.TotalAmount > o.RiskFund.Amount {
-		c.fail("total_amount", *r.TotalAmount, fmt.Sprintf("must not exceed risk_fund.amount (%d) for a %s order", o.RiskFund.Amount, o.RiskFund.Name))
+	tr, err := o.checkComplete(r, now)
+	if err != nil {
+		return err
 	}
-	tr := o.TimeRange
-	if r.TimeRange != nil {
-		c.timeRemarks(r.TimeRange)
-		tr = mergeTimeRange(tr, *r.TimeRange)
-	}
-	c.completeTimeRange(tr, now)
-	if r.Location != nil {
-		c.optStr("location.end_location", r.Location.EndLocation, 50)
-	}
-	c.optStr("goods_tag", r.GoodsTag, 32)
-	c.device(r.Device)
-	if c.err != nil {
-		return c.err
-	}
-
 	o.PostPayments, o.PostDiscounts, o.TimeRange = r.PostPayments, r.PostDiscounts, tr
 	if r.Location != nil && r.Location.EndLocation != nil {
 		if o.Location == nil {
@@ -193,6 +177,31 @@ func (o *Order) Complete(r CompleteRequest, now time.Time, p deductionPlan) erro
 	}
 	o.scheduleDeduction(now, p, false)
 	return nil
+}
+
+// checkComplete applies complete's field rules to r and returns the order's time range as the
+// complete makes it.
+func (o *Order) checkComplete(r CompleteRequest, now time.Time) (TimeRange, error) {
+	var c check
+	c.amounts(r.PostPayments, r.PostDiscounts, r.TotalAmount)
+	if c.err == nil && o.isDeposit() && *r.TotalAmount > o.RiskFund.Amount {
+		c.fail("total_amount", *r.TotalAmount, fmt.Sprintf("must not exceed risk_fund.amount (%d) for a %s order", o.RiskFund.Amount, o.RiskFund.Name))
+	}
+	tr := o.TimeRange
+	if r.TimeRange != nil {
+		c.timeRemarks(r.TimeRange)
+		tr = mergeTimeRange(tr, *r.TimeRange)
+	}
+	c.completeTimeRange(tr, now)
+	if r.Location != nil {
+		c.optStr("location.end_location", r.Location.EndLocation, 50)
+	}
+	c.optStr("goods_tag", r.GoodsTag, 32)
+	c.device(r.Device)
+	if c.err != nil {
+		return tr, c.err
+	}
+	return tr, nil
 }
 
 // CompleteAnswer is what complete (and direct-complete) answer for a completed order: the
