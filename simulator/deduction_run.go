@@ -28,19 +28,19 @@ type Deduction struct {
 	Time       time.Time `json:"time"`
 }
 
-// deductionPlan is what decides a deduction: the order's mode and the merchant's delay.
-type deductionPlan struct {
+// DeductionPlan is what decides a deduction: the order's mode and the merchant's delay.
+type DeductionPlan struct {
 	Mode  DeductionMode
 	Delay time.Duration
 }
 
 // plan is how the deductions of o go for merchant m.
-func (s *Service) plan(o *Order, m *Merchant) deductionPlan {
+func (s *Service) plan(o *Order, m *Merchant) DeductionPlan {
 	delay := s.deductionDelay
 	if m.Settings.DeductionDelay != nil {
 		delay = *m.Settings.DeductionDelay
 	}
-	return deductionPlan{Mode: o.deductionMode(m), Delay: delay}
+	return DeductionPlan{Mode: o.deductionMode(m), Delay: delay}
 }
 
 // deducting reports whether a deduction of the order is in flight.
@@ -52,7 +52,7 @@ func (o *Order) DeductionDue() (t time.Time, ok bool) { return o.Sim.DeductAt, o
 // scheduleDeduction starts a deduction of an order awaiting payment, if the plan lets one
 // succeed; requested marks one the merchant asked for with /pay. A deduction that would fail is
 // not scheduled: its failure changes nothing the merchant can see.
-func (o *Order) scheduleDeduction(now time.Time, p deductionPlan, requested bool) {
+func (o *Order) scheduleDeduction(now time.Time, p DeductionPlan, requested bool) {
 	if !o.awaitingPayment() || !p.Mode.succeeds(requested) {
 		return
 	}

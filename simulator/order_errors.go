@@ -38,6 +38,9 @@ type wrongStateRule struct {
 // otherwise.
 var (
 	wrongStateByOp = map[string]map[string]wrongStateRule{
+		// Confirming is the user's step on an order nobody completed yet: the deduction is
+		// beside the point.
+		OpConfirm: {SitDeducting: {CodeInvalidOrderState, "当前订单状态不合法"}},
 		// Logged: complete on a REVOKED or CREATED order is 400 INVALID_REQUEST "当前订单状态不合法";
 		// complete on an order completed before is PARAM_ERROR "完结订单状态不合法". The other
 		// states are inferred to answer like REVOKED.
@@ -98,9 +101,9 @@ func (o *Order) stateError(op, want string) *Error {
 	if o.StateDescription != "" {
 		e.Detail["state_description"] = o.StateDescription
 	}
-	if sit == SitDeducting {
-		e.Detail["issue"] = fmt.Sprintf("Pay Score is deducting this order (due %s); %s waits until the deduction is over: retry later, production suggests after about 3 minutes",
-			FormatCompact(o.Sim.DeductAt), op)
+	if sit == SitDeducting && code == CodeInvalidRequest {
+		e.Detail["issue"] = fmt.Sprintf("%s; Pay Score is deducting this one (due %s): retry later, production suggests after about 3 minutes",
+			e.Detail["issue"], FormatCompact(o.Sim.DeductAt))
 	}
 	return e
 }

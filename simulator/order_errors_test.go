@@ -7,7 +7,7 @@ import (
 )
 
 // orderIn builds an order in situation sit, as the state machine would have left it.
-func orderIn(sit string, now time.Time) *Order {
+func orderInSituation(sit string, now time.Time) *Order {
 	o := &Order{AppID: "wxapp", ServiceID: "svc", State: StateCreated, RiskFund: RiskFund{Name: "ESTIMATE_ORDER_COST", Amount: 100}}
 	paying := func() {
 		o.State, o.StateDescription = StateDoing, MchComplete
@@ -32,7 +32,7 @@ func orderIn(sit string, now time.Time) *Order {
 		o.State = StateExpired
 	}
 	if o.situation() != sit {
-		panic("orderIn(" + sit + ") built " + o.situation())
+		panic("orderInSituation(" + sit + ") built " + o.situation())
 	}
 	return o
 }
@@ -48,14 +48,14 @@ var wrongStateOps = map[string]func(o *Order, now time.Time) error{
 		amount := int64(300)
 		return o.Complete(CompleteRequest{AppID: "wxapp", ServiceID: "svc", PostPayments: []PostPayment{{Name: "fee", Amount: &amount}},
 			TotalAmount: &amount, TimeRange: &TimeRange{StartTime: FormatCompact(now.Add(-time.Hour)), EndTime: FormatCompact(now)}},
-			now, deductionPlan{Mode: DeductFail})
+			now, DeductionPlan{Mode: DeductFail})
 	},
 	OpModify: func(o *Order, now time.Time) error {
 		amount := int64(100)
 		return o.Modify(ModifyRequest{AppID: "wxapp", ServiceID: "svc", PostPayments: []PostPayment{{Name: "fee", Amount: &amount}}, TotalAmount: &amount, Reason: "r"})
 	},
 	OpPay: func(o *Order, now time.Time) error {
-		return o.RequestPayment(PayRequest{AppID: "wxapp", ServiceID: "svc"}, now, deductionPlan{})
+		return o.RequestPayment(PayRequest{AppID: "wxapp", ServiceID: "svc"}, now, DeductionPlan{})
 	},
 	OpUserPays: func(o *Order, now time.Time) error { return o.UserPays(now) },
 	OpSync: func(o *Order, now time.Time) error {
@@ -75,7 +75,7 @@ func TestWrongStateTable(t *testing.T) {
 	refused := 0
 	for op, apply := range wrongStateOps {
 		for _, sit := range sits {
-			err := apply(orderIn(sit, now), now)
+			err := apply(orderInSituation(sit, now), now)
 			var e *Error
 			if err == nil || !errors.As(err, &e) || e.Detail["operation"] != op {
 				// The operation applies here (or refused for another reason than the state).
@@ -113,7 +113,7 @@ func TestWrongStateTable(t *testing.T) {
 		if code, message := WrongStateRule(tc.op, tc.sit); code != tc.code || message != tc.message {
 			t.Errorf("table: %s on %s is %s %q, want %s %q", tc.op, tc.sit, code, message, tc.code, tc.message)
 		}
-		err := wrongStateOps[tc.op](orderIn(tc.sit, now), now)
+		err := wrongStateOps[tc.op](orderInSituation(tc.sit, now), now)
 		if e, ok := err.(*Error); !ok || e.Code != tc.code || e.Message != tc.message {
 			t.Errorf("%s on %s answered %v, want %s %q", tc.op, tc.sit, err, tc.code, tc.message)
 		}
@@ -124,7 +124,7 @@ func TestWrongStateTable(t *testing.T) {
 // naming what differs, even after the deduction.
 func TestCompleteReentry(t *testing.T) {
 	now := time.Now()
-	o := orderIn(SitConfirmed, now)
+	o := orderInSituation(SitConfirmed, now)
 	if err := wrongStateOps[OpComplete](o, now); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestCompleteReentry(t *testing.T) {
 	}
 	amount := int64(200)
 	err := o.Complete(CompleteRequest{AppID: "wxapp", ServiceID: "svc", PostPayments: []PostPayment{{Name: "fee", Amount: &amount}}, TotalAmount: &amount},
-		now, deductionPlan{})
+		now, DeductionPlan{})
 	e, ok := err.(*Error)
 	if !ok || e.Code != CodeParamError || e.Message != "订单重入参数校验失败" {
 		t.Fatalf("complete with other parameters: %v", err)

@@ -137,7 +137,7 @@ func (o *Order) Cancel(r CancelRequest, rejectAfterComplete bool) error {
 // Complete ends the service and fixes the amount the user owes; Pay Score then deducts it
 // after the call, as the plan says. Repeating a complete with the same parameters succeeds
 // again and changes nothing (重入).
-func (o *Order) Complete(r CompleteRequest, now time.Time, p deductionPlan) error {
+func (o *Order) Complete(r CompleteRequest, now time.Time, p DeductionPlan) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ func (o *Order) Modify(r ModifyRequest) error {
 
 // RequestPayment is the merchant asking Pay Score to deduct again (催收); the deduction runs
 // after the call, and succeeds unless the plan's mode makes every deduction fail.
-func (o *Order) RequestPayment(r PayRequest, now time.Time, p deductionPlan) error {
+func (o *Order) RequestPayment(r PayRequest, now time.Time, p DeductionPlan) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
