@@ -11,7 +11,7 @@ import (
 type DeductionMode string
 
 const (
-	// DeductImmediately: the user pays as soon as the order is completed (the default).
+	// DeductImmediately: the deduction succeeds, shortly after complete (the default).
 	DeductImmediately DeductionMode = "immediate"
 	// DeductFail: every deduction fails; the order waits in USER_PAYING until the user pays
 	// (control API), the mode changes, or the merchant syncs.
