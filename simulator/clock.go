@@ -46,7 +46,8 @@ type ClockStore interface {
 }
 
 // AdvanceClock moves the simulated time forward by d, then lets what came due happen: CREATED
-// orders past their 30 days expire, and notification retries that are now due go out.
+// orders past their 30 days expire, pending deductions run, and notification retries that are
+// now due go out.
 func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
 	if d <= 0 {
 		return time.Time{}, ParamError("duration", d.String(), "must be positive: the clock only moves forward")
@@ -66,6 +67,11 @@ func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time,
 		return time.Time{}, err
 	}
 	if err := s.ExpireOrders(ctx); err != nil {
+		return time.Time{}, err
+	}
+	// Deductions that came due run before the call returns, so a test that advanced the clock
+	// finds them done.
+	if _, _, err := s.RunDueDeductions(ctx, s.Clock.Now()); err != nil {
 		return time.Time{}, err
 	}
 	s.wake()
@@ -100,5 +106,12 @@ func (s *Service) ExpireOrders(ctx context.Context) error {
 func (s *Service) wake() {
 	if s.notifier != nil {
 		s.notifier.Wake()
+	}
+}
+
+// wakeDeducter wakes the deductions' runner when o has a deduction pending.
+func (s *Service) wakeDeducter(o *Order) {
+	if s.deducter != nil && o.deducting() {
+		s.deducter.Wake()
 	}
 }

@@ -11,7 +11,7 @@ import (
 type DeductionMode string
 
 const (
-	// DeductImmediately: the user pays as soon as the order is completed (the default).
+	// DeductImmediately: the deduction succeeds, shortly after complete (the default).
 	DeductImmediately DeductionMode = "immediate"
 	// DeductFail: every deduction fails; the order waits in USER_PAYING until the user pays
 	// (control API), the mode changes, or the merchant syncs.
@@ -55,15 +55,20 @@ func (o *Order) deductionMode(m *Merchant) DeductionMode {
 
 // deduct is a successful deduction through Pay Score: the order is paid and the merchant told.
 func (o *Order) deduct(now time.Time) error {
-	o.settle(PaidTypeNewton, FormatCompact(now), newTransactionID(now))
-	return o.notify(EventUserPaid, now)
+	d := Deduction{
+		Seq: int64(len(o.Collection.Details) + 1), Amount: o.Collection.PayingAmount,
+		TransactionID: newTransactionID(now), OutTradeNo: newOutTradeNo(), Time: now,
+	}
+	o.settle(PaidTypeNewton, FormatCompact(now), d.TransactionID)
+	o.Sim.Deductions = append(o.Sim.Deductions, d)
+	return o.notifyPaid(d, now)
 }
 
 // UserPays is the user paying an order awaiting payment, as after a failed deduction the user
 // may in the WeChat cashier.
 func (o *Order) UserPays(now time.Time) error {
 	if !o.awaitingPayment() {
-		return o.stateError("pay", "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)", CodeInvalidOrderState)
+		return o.stateError(OpUserPays, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)")
 	}
 	return o.deduct(now)
 }

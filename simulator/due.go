@@ -7,8 +7,11 @@ import (
 	"time"
 )
 
-// DueRunner runs work that falls due on the simulated clock, such as refunds whose outcome is
-// due. The work's due times live in the store, so what a stopped simulator left due is done
+// Waker is woken when work may have become due.
+type Waker interface{ Wake() }
+
+// DueRunner runs work that falls due on the simulated clock: pending deductions, and refunds
+// whose outcome is due. The work's due times live in the store, so what a stopped simulator left due is done
 // after a restart. Set the fields, then call Start; Close stops it.
 type DueRunner struct {
 	// Name names the work in logs.

@@ -72,13 +72,23 @@ var orderStates = map[string]func(o *simulator.Order) error{
 		if err := o.Confirm(testNow); err != nil {
 			return err
 		}
-		return o.Complete(completeRequest(300), testNow, simulator.DeductFail)
+		return o.Complete(completeRequest(300), testNow, plan(simulator.DeductFail))
 	},
-	"DONE/MCH_COMPLETE USER_PAID": func(o *simulator.Order) error {
+	"DOING/MCH_COMPLETE USER_PAYING deducting": func(o *simulator.Order) error {
 		if err := o.Confirm(testNow); err != nil {
 			return err
 		}
-		return o.Complete(completeRequest(300), testNow, simulator.DeductImmediately)
+		return o.Complete(completeRequest(300), testNow, plan(simulator.DeductImmediately))
+	},
+	"DONE USER_PAID": func(o *simulator.Order) error {
+		if err := o.Confirm(testNow); err != nil {
+			return err
+		}
+		if err := o.Complete(completeRequest(300), testNow, plan(simulator.DeductImmediately)); err != nil {
+			return err
+		}
+		_, err := o.RunDeduction(testNow.Add(time.Hour), simulator.DeductImmediately)
+		return err
 	},
 	"REVOKED": func(o *simulator.Order) error {
 		return o.Cancel(simulator.CancelRequest{AppID: testAppID, Reason: "用户取消"}, false)
@@ -108,8 +118,8 @@ func orderIn(t *testing.T, state string) *simulator.Order {
 	return o
 }
 
-// stateOf names an order's state as orderStates does: state, state_description, and the
-// collection's state.
+// stateOf names an order's state as orderStates does: state, state_description, the
+// collection's state, and whether a deduction is in flight.
 func stateOf(o *simulator.Order) string {
 	s := string(o.State)
 	if o.StateDescription != "" {
@@ -118,7 +128,15 @@ func stateOf(o *simulator.Order) string {
 	if o.Collection != nil {
 		s += " " + string(o.Collection.State)
 	}
+	if _, ok := o.DeductionDue(); ok {
+		s += " deducting"
+	}
 	return s
+}
+
+// plan is the deduction plan of mode, with the default delay.
+func plan(mode simulator.DeductionMode) simulator.DeductionPlan {
+	return simulator.DeductionPlan{Mode: mode, Delay: simulator.DefaultDeductionDelay}
 }
 
 // events lists the event types of the notifications an outbox holds, in order.

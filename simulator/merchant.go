@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Merchant is a WeChat Pay merchant (普通商户) as the simulator knows it: its identifiers, its
@@ -41,6 +42,9 @@ type MerchantSettings struct {
 	// Deduction is how Pay Score's deductions of this merchant's completed orders go; an
 	// order may override it. Empty means immediate.
 	Deduction DeductionMode `json:"deduction,omitempty" yaml:"deduction"`
+	// DeductionDelay is how long after complete or /pay Pay Score deducts, such as "200ms";
+	// nil means the simulator's default (the serve flag --deduction-delay).
+	DeductionDelay *time.Duration `json:"deduction_delay,omitempty" yaml:"deduction_delay"`
 	// NotifyPublicKeyMode signs notifications with the WeChat Pay public key instead of the
 	// platform certificate, as for a merchant that has switched to public-key mode.
 	NotifyPublicKeyMode bool `json:"notify_public_key_mode" yaml:"notify_public_key_mode"`

@@ -90,7 +90,28 @@ func newNotification(mchid string, event EventType, notifyURL string, payload an
 
 // notify queues a notification of the order's current state; the store saves it with the order.
 func (o *Order) notify(event EventType, now time.Time) error {
-	n, err := newNotification(o.MchID, event, o.NotifyURL, o, now)
+	return o.notifyResource(event, o, now)
+}
+
+// paidResource is the resource of PAYSCORE.USER_PAID: the order and the deduction's
+// out_trade_no, which the documentation marks required there.
+type paidResource struct {
+	*Order
+	OutTradeNo string `json:"out_trade_no"`
+}
+
+// notifyPaid queues the USER_PAID notification of deduction d.
+func (o *Order) notifyPaid(d Deduction, now time.Time) error {
+	return o.notifyResource(EventUserPaid, paidResource{Order: o, OutTradeNo: d.OutTradeNo}, now)
+}
+
+// notifyResource queues a notification whose resource is payload. An order without a
+// notify_url (direct-complete may leave it out) is told nothing.
+func (o *Order) notifyResource(event EventType, payload any, now time.Time) error {
+	if o.NotifyURL == "" {
+		return nil
+	}
+	n, err := newNotification(o.MchID, event, o.NotifyURL, payload, now)
 	if err != nil {
 		return err
 	}

@@ -53,14 +53,14 @@ type Order struct {
 	StateDescription    StateDescription `json:"state_description,omitempty"`
 	PostPayments        []PostPayment    `json:"post_payments,omitzero"`
 	PostDiscounts       []PostDiscount   `json:"post_discounts,omitzero"`
-	RiskFund            RiskFund         `json:"risk_fund"`
+	RiskFund            RiskFund         `json:"risk_fund,omitzero"` // direct-complete orders have none
 	TotalAmount         int64            `json:"total_amount"`
 	NeedCollection      bool             `json:"need_collection"`
 	Collection          *Collection      `json:"collection,omitempty"`
 	TimeRange           TimeRange        `json:"time_range"`
 	Location            *Location        `json:"location,omitempty"`
 	Attach              *string          `json:"attach,omitempty"`
-	NotifyURL           string           `json:"notify_url"`
+	NotifyURL           string           `json:"notify_url,omitempty"`
 	OpenID              string           `json:"openid,omitempty"`
 	OrderID             string           `json:"order_id"`
 	Device              *Device          `json:"device,omitempty"`
@@ -83,6 +83,15 @@ type OrderRecord struct {
 	QueryIDs []string `json:"query_ids,omitempty"`
 	// Deduction overrides the merchant's deduction mode for this order.
 	Deduction DeductionMode `json:"deduction,omitempty"`
+	// CompleteParams are the first complete's parameters, so that a repeated complete can be
+	// told apart from one with other parameters.
+	CompleteParams json.RawMessage `json:"complete_params,omitempty"`
+	// DeductAt is when Pay Score's pending deduction runs; zero when none is in flight.
+	DeductAt time.Time `json:"deduct_at,omitzero"`
+	// DeductRequested marks a pending deduction the merchant asked for with /pay.
+	DeductRequested bool `json:"deduct_requested,omitempty"`
+	// Deductions are the order's successful deductions through Pay Score.
+	Deductions []Deduction `json:"deductions,omitempty"`
 	// History is the order's state changes, oldest first, each with what caused it.
 	History []StateChange `json:"history,omitempty"`
 	// Outbox holds the notifications a change caused, for the store to save with the order.

@@ -93,6 +93,7 @@ func (c *check) postPayments(items []PostPayment, max int) {
 	if len(items) > max {
 		c.fail("post_payments", len(items), fmt.Sprintf("must have at most %d items", max))
 	}
+	seen := map[string]int{}
 	for i, p := range items {
 		f := fmt.Sprintf("post_payments[%d].", i)
 		c.str(f+"name", p.Name, 1, 20)
@@ -101,14 +102,25 @@ func (c *check) postPayments(items []PostPayment, max int) {
 		}
 		c.optStr(f+"description", p.Description, 30)
 		c.optRange(f+"count", p.Count, 1, 100)
+		if p.Amount == nil && p.Description == nil {
+			c.fail(f+"name", p.Name, "如果填写了“付费项目名称”，则amount或description必须填写其一 (an item with a name needs an amount or a description)")
+		}
+		if j, dup := seen[p.Name]; dup && p.Name != sharedPaymentName {
+			c.fail(f+"name", p.Name, fmt.Sprintf("相同订单号下不能出现相同的付费项目名称 (post_payments[%d] has the same name; only %q may repeat)", j, sharedPaymentName))
+		}
+		seen[p.Name] = i
 	}
 }
+
+// sharedPaymentName is the one post_payments name that may repeat in an order.
+const sharedPaymentName = "商品信息"
 
 // postDiscounts checks discounts; at complete and modify their amount is required.
 func (c *check) postDiscounts(items []PostDiscount, max int, amountRequired bool) {
 	if len(items) > max {
 		c.fail("post_discounts", len(items), fmt.Sprintf("must have at most %d items", max))
 	}
+	seen := map[string]int{}
 	for i, d := range items {
 		f := fmt.Sprintf("post_discounts[%d].", i)
 		c.str(f+"name", d.Name, 1, 20)
@@ -124,6 +136,10 @@ func (c *check) postDiscounts(items []PostDiscount, max int, amountRequired bool
 			c.fail(f+"amount", nil, "is required")
 		}
 		c.optRange(f+"count", d.Count, 1, 100)
+		if j, dup := seen[d.Name]; dup {
+			c.fail(f+"name", d.Name, fmt.Sprintf("must not repeat a discount's name (post_discounts[%d] has it)", j))
+		}
+		seen[d.Name] = i
 	}
 }
 

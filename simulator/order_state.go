@@ -1,6 +1,8 @@
 package simulator
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -10,32 +12,6 @@ import (
 // API calls, the user's actions on the page or the control API, the scenario runner) goes
 // through these methods, so the four can never disagree. Each method checks, then mutates; a
 // method that returns an error has left the order as it was.
-
-// stateError explains why an operation does not apply in the order's current state. Terminal
-// states have codes of their own; otherwise the code is the one production uses for the
-// operation.
-func (o *Order) stateError(op, want, code string) *Error {
-	var e *Error
-	switch o.State {
-	case StateRevoked:
-		e = Errorf(CodeOrderCanceled, "订单已取消")
-	case StateDone:
-		e = Errorf(CodeOrderDone, "订单已完成")
-	case StateExpired:
-		e = Errorf(CodeInvalidOrderState, "订单已失效")
-	default:
-		e = Errorf(code, "当前订单状态不合法")
-	}
-	e.Detail = map[string]any{
-		"operation": op,
-		"state":     o.State,
-		"issue":     fmt.Sprintf("%s needs an order in %s; this one is %s", op, want, o.stateName()),
-	}
-	if o.StateDescription != "" {
-		e.Detail["state_description"] = o.StateDescription
-	}
-	return e
-}
 
 func (o *Order) stateName() string {
 	s := string(o.State)
@@ -109,7 +85,7 @@ func (o *Order) isDeposit() bool { return slices.Contains(depositRiskFunds, o.Ri
 // Confirm is the user confirming the order on the Pay Score page.
 func (o *Order) Confirm(now time.Time) error {
 	if o.State != StateCreated {
-		return o.stateError("confirm", "CREATED", CodeInvalidOrderState)
+		return o.stateError(OpConfirm, "CREATED")
 	}
 	o.State, o.StateDescription = StateDoing, UserConfirm
 	if o.TimeRange.StartTime == OnAccept {
@@ -145,28 +121,67 @@ func (o *Order) Cancel(r CancelRequest, rejectAfterComplete bool) error {
 	case o.State == StateRevoked && o.Sim.CancelReason == r.Reason:
 		return nil
 	case o.State == StateCreated, o.State == StateDoing && o.StateDescription == UserConfirm:
-	case o.awaitingPayment() && rejectAfterComplete:
-		e := o.stateError("cancel", "CREATED or DOING/USER_CONFIRM", CodeParamError)
-		e.Message = "当前订单状态不满足撤销条件"
+	case o.awaitingPayment() && rejectAfterComplete && !o.deducting():
+		e := o.stateError(OpCancel, "CREATED or DOING/USER_CONFIRM")
+		e.Code, e.Message = CodeParamError, "当前订单状态不满足撤销条件"
 		return e.With("issue", "this merchant is set to refuse cancelling a completed order awaiting payment (reject_cancel_after_complete), as the skills doc and a community report describe; the official API doc allows it")
-	case o.awaitingPayment():
+	case o.awaitingPayment() && !o.deducting():
 	default:
-		return o.stateError("cancel", "CREATED, DOING/USER_CONFIRM or DOING/MCH_COMPLETE awaiting payment", CodeInvalidOrderState)
+		return o.stateError(OpCancel, "CREATED, DOING/USER_CONFIRM or DOING/MCH_COMPLETE awaiting payment, with no deduction in flight")
 	}
 	o.State, o.StateDescription = StateRevoked, ""
 	o.Sim.CancelReason = r.Reason
 	return nil
 }
 
-// Complete ends the service and fixes the amount the user owes; Pay Score then deducts it as
-// mode says.
-func (o *Order) Complete(r CompleteRequest, now time.Time, mode DeductionMode) error {
+// Complete ends the service and fixes the amount the user owes; Pay Score then deducts it
+// after the call, as the plan says. Repeating a complete with the same parameters succeeds
+// again and changes nothing (重入).
+func (o *Order) Complete(r CompleteRequest, now time.Time, p DeductionPlan) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
-	if o.State != StateDoing || o.StateDescription != UserConfirm {
-		return o.stateError("complete", "DOING/USER_CONFIRM", CodeInvalidRequest)
+	params, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("complete: encode parameters: %w", err)
 	}
+	if o.Sim.CompleteParams != nil && (o.State == StateDoing || o.State == StateDone) {
+		return o.reenterComplete(params)
+	}
+	if o.State != StateDoing || o.StateDescription != UserConfirm {
+		return o.stateError(OpComplete, "DOING/USER_CONFIRM")
+	}
+	tr, err := o.checkComplete(r, now)
+	if err != nil {
+		return err
+	}
+	o.PostPayments, o.PostDiscounts, o.TimeRange = r.PostPayments, r.PostDiscounts, tr
+	if r.Location != nil && r.Location.EndLocation != nil {
+		if o.Location == nil {
+			o.Location = &Location{}
+		}
+		o.Location.EndLocation = r.Location.EndLocation
+	}
+	if r.Device != nil {
+		o.Device = r.Device
+	}
+	o.TotalAmount = *r.TotalAmount
+	o.NeedCollection = o.TotalAmount > 0
+	o.StateDescription = MchComplete
+	o.Collection = &Collection{State: UserPaying, TotalAmount: o.TotalAmount, PayingAmount: o.TotalAmount}
+	o.Sim.CompleteParams = params
+	if !o.NeedCollection {
+		// Nothing to collect: the order is settled at once.
+		o.State, o.StateDescription, o.Collection.State = StateDone, "", UserPaid
+		return nil
+	}
+	o.scheduleDeduction(now, p, false)
+	return nil
+}
+
+// checkComplete applies complete's field rules to r and returns the order's time range as the
+// complete makes it.
+func (o *Order) checkComplete(r CompleteRequest, now time.Time) (TimeRange, error) {
 	var c check
 	c.amounts(r.PostPayments, r.PostDiscounts, r.TotalAmount)
 	if c.err == nil && o.isDeposit() && *r.TotalAmount > o.RiskFund.Amount {
@@ -184,31 +199,32 @@ func (o *Order) Complete(r CompleteRequest, now time.Time, mode DeductionMode) e
 	c.optStr("goods_tag", r.GoodsTag, 32)
 	c.device(r.Device)
 	if c.err != nil {
-		return c.err
+		return tr, c.err
 	}
+	return tr, nil
+}
 
-	o.PostPayments, o.PostDiscounts, o.TimeRange = r.PostPayments, r.PostDiscounts, tr
-	if r.Location != nil && r.Location.EndLocation != nil {
-		if o.Location == nil {
-			o.Location = &Location{}
-		}
-		o.Location.EndLocation = r.Location.EndLocation
+// CompleteAnswer is what complete (and direct-complete) answer for a completed order: the
+// order as the complete left it, before Pay Score deducted, so that a repeated complete gets
+// the first one's answer. The response carries no collection (production's has none).
+func (o *Order) CompleteAnswer() *Order {
+	a := *o
+	a.Collection = nil
+	if a.NeedCollection {
+		a.State, a.StateDescription = StateDoing, MchComplete
 	}
-	if r.Device != nil {
-		o.Device = r.Device
+	return &a
+}
+
+// reenterComplete answers a complete of an order completed before: the same parameters succeed
+// and change nothing; others are refused, naming what differs.
+func (o *Order) reenterComplete(params json.RawMessage) error {
+	if bytes.Equal(params, o.Sim.CompleteParams) {
+		return nil
 	}
-	o.TotalAmount = *r.TotalAmount
-	o.NeedCollection = o.TotalAmount > 0
-	o.StateDescription = MchComplete
-	o.Collection = &Collection{State: UserPaying, TotalAmount: o.TotalAmount, PayingAmount: o.TotalAmount}
-	switch {
-	case !o.NeedCollection:
-		// Nothing to collect: the order is settled at once.
-		o.State, o.Collection.State = StateDone, UserPaid
-	case mode == DeductImmediately:
-		return o.deduct(now)
-	}
-	return nil
+	return Errorf(CodeParamError, "订单重入参数校验失败").
+		With("issue", "this order was completed before with other parameters: a repeated complete must repeat the first one exactly (商户当前调用完结订单接口的入参与首次完结订单的入参不一致)").
+		With("differing_fields", differingFields(o.Sim.CompleteParams, params))
 }
 
 // mergeTimeRange lays the fields given at complete over those given at create.
@@ -263,8 +279,8 @@ func (o *Order) Modify(r ModifyRequest) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
-	if !o.awaitingPayment() {
-		return o.stateError("modify", "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)", CodeInvalidOrderState)
+	if !o.awaitingPayment() || o.deducting() {
+		return o.stateError(OpModify, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING), with no deduction in flight")
 	}
 	if o.isDeposit() {
 		return Errorf(CodeInvalidRequest, "先免模式订单不支持修改金额").
@@ -290,19 +306,17 @@ func (o *Order) Modify(r ModifyRequest) error {
 	return nil
 }
 
-// RequestPayment is the merchant asking Pay Score to deduct again (催收); the deduction
-// succeeds unless the mode makes every deduction fail.
-func (o *Order) RequestPayment(r PayRequest, now time.Time, mode DeductionMode) error {
+// RequestPayment is the merchant asking Pay Score to deduct again (催收); the deduction runs
+// after the call, and succeeds unless the plan's mode makes every deduction fail.
+func (o *Order) RequestPayment(r PayRequest, now time.Time, p DeductionPlan) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
-	if !o.awaitingPayment() {
-		return o.stateError("pay", "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)", CodeInvalidOrderState)
+	if !o.awaitingPayment() || o.deducting() {
+		return o.stateError(OpPay, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING), with no deduction in flight")
 	}
-	if mode == DeductFail {
-		return nil
-	}
-	return o.deduct(now)
+	o.scheduleDeduction(now, p, true)
+	return nil
 }
 
 // Sync settles the order as paid through the merchant's own channel.
@@ -322,8 +336,8 @@ func (o *Order) Sync(r SyncRequest) error {
 	if c.err != nil {
 		return c.err
 	}
-	if !o.awaitingPayment() {
-		return o.stateError("sync", "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)", CodeInvalidOrderState)
+	if !o.awaitingPayment() || o.deducting() {
+		return o.stateError(OpSync, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING), with no deduction in flight")
 	}
 	o.settle(PaidTypeMch, r.Detail.PaidTime, "")
 	return nil
@@ -339,5 +353,7 @@ func (o *Order) settle(paidType, paidTime, transactionID string) {
 	col.PaidAmount += col.PayingAmount
 	col.PayingAmount = 0
 	col.State = UserPaid
-	o.State = StateDone
+	// state_description is returned only while DOING.
+	o.State, o.StateDescription = StateDone, ""
+	o.endDeduction()
 }

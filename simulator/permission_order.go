@@ -34,7 +34,7 @@ type DirectCompleteRequest struct {
 	Location            *Location      `json:"location,omitempty"`
 	ServiceIntroduction string         `json:"service_introduction"`
 	Attach              *string        `json:"attach,omitempty"`
-	NotifyURL           string         `json:"notify_url"`
+	NotifyURL           string         `json:"notify_url,omitempty"`
 	OpenID              string         `json:"openid"`
 	TotalAmount         *int64         `json:"total_amount,omitempty"`
 	ProfitSharing       *bool          `json:"profit_sharing,omitempty"`
@@ -68,8 +68,10 @@ func (r *DirectCompleteRequest) validate(now time.Time) (warning string, err *Er
 		c.optStr("location.end_location", r.Location.EndLocation, 50)
 	}
 	c.optStr("attach", r.Attach, 256)
-	// Production lists notify_url as optional; the simulator needs it to send USER_PAID.
-	warning = c.notifyURL("notify_url", r.NotifyURL)
+	// Production lists notify_url as optional here; without one, no USER_PAID is sent.
+	if r.NotifyURL != "" {
+		warning = c.notifyURL("notify_url", r.NotifyURL)
+	}
 	c.openID(r.OpenID)
 	c.optStr("goods_tag", r.GoodsTag, 32)
 	return warning, c.err
@@ -118,7 +120,7 @@ func (s *Service) DirectComplete(ctx context.Context, m *Merchant, r DirectCompl
 		ProfitSharing: r.ProfitSharing, GoodsTag: r.GoodsTag,
 	}
 	o.Sim.History = []StateChange{{Time: now, To: o.stateName(), Cause: "merchant: direct-complete"}}
-	if err := o.track("merchant: direct-complete", now, func() error { return o.Complete(complete, now, o.deductionMode(m)) }); err != nil {
+	if err := o.track("merchant: direct-complete", now, func() error { return o.Complete(complete, now, s.plan(o, m)) }); err != nil {
 		return nil, err
 	}
 	return s.storeNew(ctx, o)

@@ -31,6 +31,11 @@ type Service struct {
 	// Capabilities the wiring gives (see the Options); nil when it gave none.
 	notifier Notifier
 	resetter Resetter
+	// deducter is woken after changes that leave a deduction pending.
+	deducter Waker
+	// deductionDelay is how long after complete or /pay Pay Score deducts, for merchants
+	// without a delay of their own.
+	deductionDelay time.Duration
 
 	clockMu sync.Mutex
 }
@@ -57,6 +62,15 @@ func WithClock(c *Clock) Option { return func(s *Service) { s.Clock = c } }
 // notifications wait in the store, and the lab is refused.
 func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n } }
 
+// WithDeducter gives the Service what runs pending deductions when they come due (a DueRunner
+// running RunDueDeductions); it is woken after every change that leaves one pending. Without
+// one, pending deductions run only when the clock is advanced (or DeductNow is called).
+func WithDeducter(w Waker) Option { return func(s *Service) { s.deducter = w } }
+
+// WithDeductionDelay sets how long after complete or /pay Pay Score deducts, for merchants
+// without a deduction_delay of their own; without it, DefaultDeductionDelay.
+func WithDeductionDelay(d time.Duration) Option { return func(s *Service) { s.deductionDelay = d } }
+
 // WithResetter lets the Service reset (Service.Reset); without one a reset is refused.
 func WithResetter(r Resetter) Option { return func(s *Service) { s.resetter = r } }
 
@@ -78,7 +92,7 @@ func NewService(stores Stores, merchants *Merchants, opts ...Option) (*Service, 
 	s := &Service{
 		Orders: stores.Orders, Visits: stores.Visits, Permissions: stores.Permissions,
 		Notifications: stores.Notifications, ClockStore: stores.ClockStore,
-		Merchants: merchants, Clock: &Clock{},
+		Merchants: merchants, Clock: &Clock{}, deductionDelay: DefaultDeductionDelay,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -94,6 +108,7 @@ func (s *Service) UsingClock(c *Clock) *Service {
 		Orders: s.Orders, Visits: s.Visits, Permissions: s.Permissions,
 		Notifications: s.Notifications, ClockStore: s.ClockStore,
 		Merchants: s.Merchants, Clock: c, notifier: s.notifier, resetter: s.resetter,
+		deducter: s.deducter, deductionDelay: s.deductionDelay,
 	}
 }
 
@@ -182,6 +197,9 @@ func (s *Service) storeNew(ctx context.Context, o *Order) (*Order, error) {
 	if created && notifies {
 		s.wake()
 	}
+	if created {
+		s.wakeDeducter(stored)
+	}
 	return stored, nil
 }
 
@@ -245,6 +263,7 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo, cause str
 		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, outOrderNo))
 	}
 	s.wake()
+	s.wakeDeducter(o)
 	return o, nil
 }
 
@@ -276,7 +295,7 @@ func (s *Service) CancelOrder(ctx context.Context, m *Merchant, outOrderNo strin
 
 // CompleteOrder ends the service and fixes the amount.
 func (s *Service) CompleteOrder(ctx context.Context, m *Merchant, outOrderNo string, r CompleteRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, "merchant: complete", func(o *Order) error { return o.Complete(r, s.Clock.Now(), o.deductionMode(m)) })
+	return s.update(ctx, m, outOrderNo, "merchant: complete", func(o *Order) error { return o.Complete(r, s.Clock.Now(), s.plan(o, m)) })
 }
 
 // ModifyOrder lowers a completed order's amount.
@@ -286,7 +305,7 @@ func (s *Service) ModifyOrder(ctx context.Context, m *Merchant, outOrderNo strin
 
 // RequestPayment asks for the deduction to be tried again.
 func (s *Service) RequestPayment(ctx context.Context, m *Merchant, outOrderNo string, r PayRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, "merchant: pay", func(o *Order) error { return o.RequestPayment(r, s.Clock.Now(), o.deductionMode(m)) })
+	return s.update(ctx, m, outOrderNo, "merchant: pay", func(o *Order) error { return o.RequestPayment(r, s.Clock.Now(), s.plan(o, m)) })
 }
 
 // SyncOrder settles an order the merchant was paid for through its own channel.

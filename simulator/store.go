@@ -22,6 +22,8 @@ type OrderStore interface {
 	FindOrderByPackage(ctx context.Context, pkg string) (*Order, error)
 	// ListOrders returns orders newest first.
 	ListOrders(ctx context.Context, f OrderFilter) ([]*Order, error)
+	// NextDeductionDue returns when the earliest pending deduction of any order is due.
+	NextDeductionDue(ctx context.Context) (t time.Time, ok bool, err error)
 }
 
 // OrderFilter narrows ListOrders. Zero fields match everything; Limit 0 means 100.
@@ -30,7 +32,9 @@ type OrderFilter struct {
 	State OrderState
 	// CreatedBefore keeps orders created before it.
 	CreatedBefore time.Time
-	Limit         int
+	// DeductionDueBy keeps orders whose pending deduction is due at or before it.
+	DeductionDueBy time.Time
+	Limit          int
 }
 
 // RequestRecord is one API request as the simulator received and answered it, kept so that a

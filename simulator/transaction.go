@@ -1,11 +1,6 @@
 package simulator
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
-	"time"
-)
+import "time"
 
 // Transaction is a WeChat Pay transaction a refund can name: a successful deduction of a Pay
 // Score order through Pay Score (a collection.details[] entry with paid_type NEWTON). A payment
@@ -25,33 +20,14 @@ type Transaction struct {
 
 // Transactions returns the order's deductions through Pay Score, in the order they were made.
 func (o *Order) Transactions() []Transaction {
-	if o.Collection == nil {
-		return nil
-	}
-	var ts []Transaction
-	for _, d := range o.Collection.Details {
-		if d.PaidType != PaidTypeNewton || d.TransactionID == "" {
-			continue
-		}
-		paid, _, err := parseWeChatTime(d.PaidTime)
-		if err != nil {
-			paid = o.Sim.UpdatedAt
-		}
+	ts := make([]Transaction, 0, len(o.Sim.Deductions))
+	for _, d := range o.Sim.Deductions {
 		ts = append(ts, Transaction{
-			MchID: o.MchID, TransactionID: d.TransactionID, OutTradeNo: deductionOutTradeNo(d),
-			OutOrderNo: o.OutOrderNo, Amount: d.Amount, PaidAt: paid,
+			MchID: o.MchID, TransactionID: d.TransactionID, OutTradeNo: d.OutTradeNo,
+			OutOrderNo: o.OutOrderNo, Amount: d.Amount, PaidAt: d.Time,
 		})
 	}
 	return ts
-}
-
-// deductionOutTradeNo is the out_trade_no WeChat generated for a deduction. Production's are
-// known only through the basic transaction query, and the simulator does not yet store one
-// per detail, so it derives a stable 32-character number from the transaction_id. Once a
-// detail carries its own out_trade_no, this returns that instead.
-func deductionOutTradeNo(d CollectionDetail) string {
-	sum := sha256.Sum256([]byte("out_trade_no:" + d.TransactionID))
-	return strings.ToUpper(hex.EncodeToString(sum[:16]))
 }
 
 // TransactionKey names a transaction within a merchant: by transaction_id or by out_trade_no.

@@ -63,6 +63,10 @@ type order struct {
 	Amount     int       `json:"amount"`
 	Package    string    `json:"package"`
 	CreatedAt  time.Time `json:"created_at"`
+	// PaidAt is when a verified PAYSCORE.USER_PAID said the user paid. Complete's answer never
+	// says so: Pay Score deducts after it, so the rental is paid only once USER_PAID arrives
+	// (or a query shows collection.state USER_PAID).
+	PaidAt *time.Time `json:"paid_at,omitempty"`
 }
 
 // notification is one request at the notify_url and what the merchant made of it.
@@ -255,17 +259,22 @@ func (m *Merchant) handleComplete(w http.ResponseWriter, r *http.Request) {
 	if !m.wechatOK(w, "complete", err, func() (int, string) { return rsp.Code, rsp.Error }) {
 		return
 	}
+	// DOING/MCH_COMPLETE: the amount is fixed, and Pay Score deducts it afterwards. Nothing is
+	// paid yet; USER_PAID will say when it is.
 	writeJSON(w, http.StatusOK, map[string]any{
 		"out_order_no":      no,
 		"state":             rsp.Response.State,
 		"state_description": rsp.Response.StateDescription,
 		"total_amount":      rsp.Response.TotalAmount,
+		"paid":              false,
 	})
 }
 
 // handleGet answers the order as WeChat Pay knows it, with the notifications received for it.
 func (m *Merchant) handleGet(w http.ResponseWriter, r *http.Request) {
 	no := r.PathValue("no")
+	// Read before the query, so that a paid_at shown goes with a query made after it.
+	paidAt := m.paidAt(no)
 	rsp, err := m.client.V3ScoreOrderQuery(r.Context(), wechat.OutTradeNo, m.creds.AppID, no, m.creds.ServiceID)
 	if !m.wechatOK(w, "query", err, func() (int, string) { return rsp.Code, rsp.Error }) {
 		return
@@ -278,6 +287,7 @@ func (m *Merchant) handleGet(w http.ResponseWriter, r *http.Request) {
 		"state_description": q.StateDescription,
 		"total_amount":      q.TotalAmount,
 		"collection":        q.Collection,
+		"paid_at":           paidAt,
 		"notifications":     m.notificationsOf(no),
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -292,6 +302,16 @@ func (m *Merchant) handleNotifications(w http.ResponseWriter, r *http.Request) {
 	list := append([]*notification{}, m.notifications...)
 	m.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"data": list})
+}
+
+// paidAt is when USER_PAID told the merchant the order was paid, or nil.
+func (m *Merchant) paidAt(no string) *time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o := m.orders[no]; o != nil {
+		return o.PaidAt
+	}
+	return nil
 }
 
 func (m *Merchant) notificationsOf(no string) []*notification {
@@ -323,6 +343,11 @@ func (m *Merchant) handleNotify(w http.ResponseWriter, r *http.Request) {
 		n.Duplicate = n.Duplicate || (n.Verified && seen.Verified && seen.ID == n.ID)
 	}
 	m.notifications = append(m.notifications, n)
+	if o := m.orders[n.OutOrderNo]; o != nil && n.Verified && n.EventType == "PAYSCORE.USER_PAID" && o.PaidAt == nil {
+		// The rental is paid: this is where a real back end releases the deposit, issues the
+		// receipt, and so on.
+		o.PaidAt = &n.ReceivedAt
+	}
 	m.mu.Unlock()
 	if err != nil {
 		m.cfg.Logger.Warn("notification refused", "err", err)

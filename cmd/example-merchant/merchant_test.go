@@ -84,6 +84,7 @@ type merchantOrder struct {
 		State      string `json:"state"`
 		PaidAmount int    `json:"paid_amount"`
 	} `json:"collection"`
+	PaidAt        *time.Time     `json:"paid_at"`
 	Notifications []notification `json:"notifications"`
 }
 
@@ -167,19 +168,23 @@ func TestExampleMerchantConfirmCompletePaid(t *testing.T) {
 	}
 
 	var completed struct {
-		State       string `json:"state"`
-		TotalAmount int    `json:"total_amount"`
+		State            string `json:"state"`
+		StateDescription string `json:"state_description"`
+		TotalAmount      int    `json:"total_amount"`
+		Paid             bool   `json:"paid"`
 	}
 	if status := call(t, http.MethodPost, merchant+"/orders/"+no+"/complete", map[string]any{"amount": 250}, &completed); status != http.StatusOK {
 		t.Fatalf("POST /orders/%s/complete: HTTP %d %+v", no, status, completed)
 	}
-	if completed.TotalAmount != 250 {
-		t.Errorf("complete: total_amount %d, want 250", completed.TotalAmount)
+	// Complete answers before Pay Score deducts: the merchant does not count it as paid.
+	if completed.TotalAmount != 250 || completed.State != "DOING" || completed.StateDescription != "MCH_COMPLETE" || completed.Paid {
+		t.Errorf("complete: %+v, want DOING/MCH_COMPLETE, 250, not paid", completed)
 	}
 
-	done := waitOrder(t, merchant, no, func(o merchantOrder) bool {
-		return o.State == "DONE" && len(received(o, "PAYSCORE.USER_PAID")) > 0
-	})
+	done := waitOrder(t, merchant, no, func(o merchantOrder) bool { return o.PaidAt != nil })
+	if done.State != "DONE" || len(received(done, "PAYSCORE.USER_PAID")) != 1 {
+		t.Errorf("paid, but the order is %s with %d USER_PAID", done.State, len(received(done, "PAYSCORE.USER_PAID")))
+	}
 	if done.Collection == nil || done.Collection.State != "USER_PAID" || done.Collection.PaidAmount != 250 || done.TotalAmount != 250 {
 		t.Errorf("the order at the end: total %d, collection %+v; want 250 paid (USER_PAID)", done.TotalAmount, done.Collection)
 	}
@@ -189,7 +194,7 @@ func TestExampleMerchantConfirmCompletePaid(t *testing.T) {
 	}
 	for _, want := range []struct{ event, state, desc, collection string }{
 		{"PAYSCORE.USER_CONFIRM", "DOING", "USER_CONFIRM", ""},
-		{"PAYSCORE.USER_PAID", "DONE", "MCH_COMPLETE", "USER_PAID"},
+		{"PAYSCORE.USER_PAID", "DONE", "", "USER_PAID"},
 	} {
 		got := received(done, want.event)
 		if len(got) != 1 {

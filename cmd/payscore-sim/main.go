@@ -65,6 +65,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	notifySchedule := fs.String("notify-schedule", envOr(getenv, "PAYSCORE_SIM_NOTIFY_SCHEDULE", "payscore"),
 		"notification retry schedule: payscore, apiv3, fast, or a list of waits like 1s,5s,30s (env PAYSCORE_SIM_NOTIFY_SCHEDULE)")
 	controlToken := fs.String("control-token", envOr(getenv, "PAYSCORE_SIM_CONTROL_TOKEN", ""), "token the control API, pages and dashboard require; set it when the address is not loopback (env PAYSCORE_SIM_CONTROL_TOKEN)")
+	deductionDelay := fs.String("deduction-delay", envOr(getenv, "PAYSCORE_SIM_DEDUCTION_DELAY", simulator.DefaultDeductionDelay.String()),
+		"how long after complete or /pay Pay Score deducts, for merchants without a deduction_delay setting (env PAYSCORE_SIM_DEDUCTION_DELAY)")
 	seed := newSeedFlag(getenv("PAYSCORE_SIM_SEED"))
 	fs.Var(seed, "seed", "seed file of merchants, authorizations and orders to prepare; repeat or separate with commas (env PAYSCORE_SIM_SEED)")
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +75,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	seeds, err := loadSeeds(seed.files)
 	if err != nil {
 		return err
+	}
+	delay, err := time.ParseDuration(*deductionDelay)
+	if err != nil || delay <= 0 {
+		return fmt.Errorf("--deduction-delay %q: must be a positive duration such as 200ms: the deduction comes after the call", *deductionDelay)
 	}
 	schedule, err := simulator.ParseRetrySchedule(*notifySchedule)
 	if err != nil {
@@ -86,7 +92,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	}
 	merchants = append(merchants, seeds.merchants...)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger, NotifySchedule: schedule, ControlToken: *controlToken})
+	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger, NotifySchedule: schedule, ControlToken: *controlToken, DeductionDelay: delay})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ const passingScenarios = `scenarios:
       - open_visit
       - confirm
       - complete:
-        expect: {state: DONE}
+        expect: {state: DOING, state_description: MCH_COMPLETE}
       - expect_notification: {event_type: USER_PAID, resource: {state: DONE}}
 `
 

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator/client"
@@ -96,8 +97,8 @@ func TestServeSeedsOrdersTheAPIThenAnswersFor(t *testing.T) {
 		"SEED-CONFIRMED-0001":        "DOING USER_CONFIRM",
 		"SEED-NOCONFIRM-0001":        "DOING USER_CONFIRM",
 		"SEED-AWAITING-PAYMENT-0001": "DOING MCH_COMPLETE USER_PAYING",
-		"SEED-DONE-0001":             "DONE MCH_COMPLETE USER_PAID",
-		"SEED-DONE-SYNC-0001":        "DONE MCH_COMPLETE USER_PAID",
+		"SEED-DONE-0001":             "DONE USER_PAID",
+		"SEED-DONE-SYNC-0001":        "DONE USER_PAID",
 		"SEED-REVOKED-0001":          "REVOKED",
 		"SEED-EXPIRED-0001":          "EXPIRED",
 	} {
@@ -122,8 +123,13 @@ func TestServeSeedsOrdersTheAPIThenAnswersFor(t *testing.T) {
 	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("pay: %v %d %s", err, resp.Status, resp.Body)
 	}
-	if o := query(t, demo, fixtures.DemoAppID, fixtures.DemoServiceID, "SEED-AWAITING-PAYMENT-0001"); o["state"] != "DONE" {
-		t.Errorf("after pay the order is %v", o["state"])
+	// Pay Score deducts after /pay answers: the merchant polls, as in production.
+	deadline := time.Now().Add(20 * time.Second)
+	for o := query(t, demo, fixtures.DemoAppID, fixtures.DemoServiceID, "SEED-AWAITING-PAYMENT-0001"); o["state"] != "DONE"; o = query(t, demo, fixtures.DemoAppID, fixtures.DemoServiceID, "SEED-AWAITING-PAYMENT-0001") {
+		if time.Now().After(deadline) {
+			t.Fatalf("after pay the order is still %v", o["state"])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// The seed file's merchant is served, with its order and its authorized user.
 	other := signingClient(t, base, fixtures.OtherMchID, fixtures.OtherMerchantSerial, fixtures.OtherMerchantKeyPEM)

@@ -102,7 +102,7 @@ func sigtermStartSlow(t *testing.T, c *client.Client, addr, no string) *sigtermS
 	}
 	t.Cleanup(func() { conn.Close() })
 	head := "POST /v3/payscore/serviceorder HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: " + auth +
-		"\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+		"\r\nAccept: application/json\r\nUser-Agent: sigterm-test\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
 	half := len(body) / 2
 	if _, err := io.WriteString(conn, head+string(body[:half])); err != nil {
 		t.Fatal(err)

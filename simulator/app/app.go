@@ -35,6 +35,9 @@ type Options struct {
 	NotifyTimeout time.Duration
 	// ControlToken, when set, is required by the control API, the pages and the dashboard.
 	ControlToken string
+	// DeductionDelay is how long after complete or /pay Pay Score deducts, for merchants
+	// without a delay of their own; zero means simulator.DefaultDeductionDelay.
+	DeductionDelay time.Duration
 }
 
 // App is a running simulator.
@@ -43,6 +46,8 @@ type App struct {
 	DB        *sqlite.DB
 	Merchants *simulator.Merchants
 	Notifier  *notify.Worker
+	// Deductions runs Pay Score's pending deductions when they come due.
+	Deductions *simulator.DueRunner
 	// RefundRunner settles refunds whose outcome is due.
 	RefundRunner *simulator.DueRunner
 }
@@ -89,12 +94,19 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		Store: db, Merchants: merchants, Platform: platform, Clock: clock,
 		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
 	}
+	if opts.DeductionDelay <= 0 {
+		opts.DeductionDelay = simulator.DefaultDeductionDelay
+	}
+	// The runner calls the Service, which wakes the runner: Run is set once both exist.
+	deductions := &simulator.DueRunner{Name: "deductions", Clock: clock, Logger: opts.Logger}
 	svc, err := simulator.NewService(simulator.Stores{
 		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
-	}, merchants, simulator.WithClock(clock), simulator.WithNotifier(worker), simulator.WithResetter(db))
+	}, merchants, simulator.WithClock(clock), simulator.WithNotifier(worker), simulator.WithResetter(db),
+		simulator.WithDeducter(deductions), simulator.WithDeductionDelay(opts.DeductionDelay))
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	deductions.Run = svc.RunDueDeductions
 	s := simhttp.NewServer()
 	s.Service = svc
 	s.Refunds = &simulator.RefundService{
@@ -111,21 +123,23 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	// Notifications left pending by an earlier run go out now.
+	// Notifications and deductions left pending by an earlier run go out now.
 	worker.Start(context.WithoutCancel(ctx))
+	deductions.Start(ctx)
 	// So do refund outcomes that fell due while the simulator was stopped.
-	runner.Start(context.WithoutCancel(ctx))
-	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker, RefundRunner: runner}, nil
+	runner.Start(ctx)
+	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker, Deductions: deductions, RefundRunner: runner}, nil
 }
 
 // URL is where the simulator listens.
 func (a *App) URL() string { return a.Server.URL() }
 
-// Close stops the refund runner and the notification worker (waiting for its deliveries in
-// flight), finishes the requests in flight, then closes the database. Notifications and refund
-// outcomes still pending stay in the database for the next run.
+// Close stops the deductions' and refunds' runners and the notification worker (waiting for its
+// deliveries in flight), finishes the requests in flight, then closes the database. Deductions,
+// refund outcomes and notifications still pending stay in the database for the next run.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	a.Deductions.Close()
 	a.RefundRunner.Close()
 	if err := a.Notifier.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop notifications: %w", err))

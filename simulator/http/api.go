@@ -33,7 +33,7 @@ func (s *Server) registerAPIRoutes() {
 	api(http.MethodPost, "/payscore/serviceorder", s.handleCreateOrder)
 	api(http.MethodGet, "/payscore/serviceorder", s.handleQueryOrder)
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/cancel", orderAction(s, (*simulator.Service).CancelOrder, refOf))
-	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/complete", orderAction(s, (*simulator.Service).CompleteOrder, wholeOrder))
+	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/complete", orderAction(s, (*simulator.Service).CompleteOrder, completeAnswer))
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/modify", orderAction(s, (*simulator.Service).ModifyOrder, wholeOrder))
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/pay", orderAction(s, (*simulator.Service).RequestPayment, refOf))
 	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/sync", orderAction(s, (*simulator.Service).SyncOrder, wholeOrder))
@@ -82,10 +82,13 @@ func (s *Server) logRequest(c echo.Context, start time.Time, status int, body []
 	}
 }
 
-// createdOrder is the create response: the order and its package.
+// createdOrder is the create response: the order and its package. Production's create
+// response has no total_amount or need_collection; the nil fields here hide the order's.
 type createdOrder struct {
 	*simulator.Order
-	Package string `json:"package,omitempty"`
+	Package        string `json:"package,omitempty"`
+	TotalAmount    *int64 `json:"total_amount,omitempty"`
+	NeedCollection *bool  `json:"need_collection,omitempty"`
 }
 
 func (s *Server) handleCreateOrder(c echo.Context) error {
@@ -156,3 +159,5 @@ func refOf(o *simulator.Order) any {
 }
 
 func wholeOrder(o *simulator.Order) any { return o }
+
+func completeAnswer(o *simulator.Order) any { return o.CompleteAnswer() }

@@ -170,17 +170,23 @@ func TestDeductionModes(t *testing.T) {
 		}
 	}
 
-	t.Run("immediate by default", func(t *testing.T) {
+	t.Run("immediate by default, after complete answered", func(t *testing.T) {
 		o := deductionComplete(t, sim, c, "deduct-immediate", "")
+		if o["state"] != "DOING" || o["state_description"] != "MCH_COMPLETE" || o["collection"] != nil {
+			t.Fatalf("complete answered %v, want DOING/MCH_COMPLETE without a collection", o)
+		}
+		sim.WaitDeducted(t, fixtures.DemoMchID, "deduct-immediate")
+		o = clockOrder(t, c, "deduct-immediate")
 		state, paidType, tx := collectionOf(t, o)
 		if o["state"] != "DONE" || state != "USER_PAID" || paidType != "NEWTON" || !transactionID.MatchString(tx) {
-			t.Fatalf("complete answered %v", o)
+			t.Fatalf("after the deduction: %v", o)
 		}
 	})
 	t.Run("fail holds the order until the user pays", func(t *testing.T) {
-		o := deductionComplete(t, sim, c, "deduct-fail", "fail")
+		deductionComplete(t, sim, c, "deduct-fail", "fail")
+		o := clockOrder(t, c, "deduct-fail")
 		if state, _, _ := collectionOf(t, o); o["state"] != "DOING" || state != "USER_PAYING" {
-			t.Fatalf("complete answered %v", o)
+			t.Fatalf("after complete: %v", o)
 		}
 		pay("deduct-fail")
 		if state, _, _ := collectionOf(t, clockOrder(t, c, "deduct-fail")); state != "USER_PAYING" {
@@ -200,12 +206,13 @@ func TestDeductionModes(t *testing.T) {
 		}
 	})
 	t.Run("on_pay succeeds on the next pay", func(t *testing.T) {
-		o := deductionComplete(t, sim, c, "deduct-on-pay", "on_pay")
-		if state, _, _ := collectionOf(t, o); state != "USER_PAYING" {
-			t.Fatalf("complete answered %v", o)
+		deductionComplete(t, sim, c, "deduct-on-pay", "on_pay")
+		if state, _, _ := collectionOf(t, clockOrder(t, c, "deduct-on-pay")); state != "USER_PAYING" {
+			t.Fatalf("after complete: %s, want USER_PAYING", state)
 		}
 		pay("deduct-on-pay")
-		o = clockOrder(t, c, "deduct-on-pay")
+		sim.WaitDeducted(t, fixtures.DemoMchID, "deduct-on-pay")
+		o := clockOrder(t, c, "deduct-on-pay")
 		if state, paidType, _ := collectionOf(t, o); o["state"] != "DONE" || state != "USER_PAID" || paidType != "NEWTON" {
 			t.Fatalf("after pay: %v", o)
 		}
@@ -247,11 +254,18 @@ func TestDeductionMerchantDefault(t *testing.T) {
 	demo.Settings.Deduction = simulator.DeductFail
 	sim := simtest.Start(t, app.Options{Merchants: []*simulator.Merchant{demo}})
 	c := sim.DemoClient(t)
-	if state, _, _ := collectionOf(t, deductionComplete(t, sim, c, "merchant-fail", "")); state != "USER_PAYING" {
+	deductionComplete(t, sim, c, "merchant-fail", "")
+	// Under fail no deduction is even started, so none is pending to wait for.
+	if o := clockOrder(t, c, "merchant-fail"); o["state"] != "DOING" {
+		t.Fatalf("the merchant's fail mode: %v", o)
+	}
+	if state, _, _ := collectionOf(t, clockOrder(t, c, "merchant-fail")); state != "USER_PAYING" {
 		t.Fatalf("the merchant's fail mode did not hold the deduction: %s", state)
 	}
 	// An order's own mode wins over the merchant's.
-	if state, _, _ := collectionOf(t, deductionComplete(t, sim, c, "order-immediate", "immediate")); state != "USER_PAID" {
+	deductionComplete(t, sim, c, "order-immediate", "immediate")
+	sim.WaitDeducted(t, fixtures.DemoMchID, "order-immediate")
+	if state, _, _ := collectionOf(t, clockOrder(t, c, "order-immediate")); state != "USER_PAID" {
 		t.Fatalf("the order's immediate mode did not win: %s", state)
 	}
 }
@@ -280,7 +294,7 @@ func TestOrderHistoryNamesEveryCause(t *testing.T) {
 		"merchant: create → CREATED",
 		"user: confirm → DOING/USER_CONFIRM",
 		"merchant: complete → DOING/MCH_COMPLETE (collection USER_PAYING)",
-		"user: paid → DONE/MCH_COMPLETE (collection USER_PAID)",
+		"user: paid → DONE (collection USER_PAID)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

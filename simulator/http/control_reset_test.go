@@ -317,6 +317,7 @@ func TestResetEverythingThenTheDemoMerchantStillWorks(t *testing.T) {
 	if err != nil || completed.Code != wechat.Success {
 		t.Fatalf("complete after the reset: %v %+v", err, completed)
 	}
+	sim.WaitDeducted(t, fixtures.DemoMchID, no)
 	queried, err := gp.V3ScoreOrderQuery(ctx, wechat.OutTradeNo, fixtures.DemoAppID, no, fixtures.DemoServiceID)
 	if err != nil || queried.Code != wechat.Success {
 		t.Fatalf("query after the reset: %v %+v", err, queried)

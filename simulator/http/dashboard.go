@@ -487,6 +487,9 @@ func dashOrderSummary(o *simulator.Order) []keyValue {
 	sum = add(sum, "package", o.Sim.Package)
 	sum = add(sum, "created", dashTime(o.Sim.CreatedAt))
 	sum = add(sum, "updated", dashTime(o.Sim.UpdatedAt))
+	if due, ok := o.DeductionDue(); ok {
+		sum = add(sum, "deduction pending, due", dashTime(due))
+	}
 	return sum
 }
 
@@ -500,7 +503,7 @@ func (s *Server) dashDeduction(o *simulator.Order) (string, []dashMode) {
 		}
 	}
 	modes := []dashMode{
-		{Mode: string(simulator.DeductImmediately), Description: "the user pays as soon as the order is completed"},
+		{Mode: string(simulator.DeductImmediately), Description: "the deduction succeeds, shortly after complete (or /pay)"},
 		{Mode: string(simulator.DeductFail), Description: "every deduction fails; the order waits in USER_PAYING"},
 		{Mode: string(simulator.DeductOnPay), Description: "deductions fail until the merchant calls /pay"},
 	}

@@ -69,7 +69,8 @@ func dashConfirm(t *testing.T, sim *simtest.Sim, pkg string) string {
 	return id
 }
 
-// dashComplete completes the demo merchant's order for 250 fen.
+// dashComplete completes the demo merchant's order for 250 fen, and waits for Pay Score's
+// deduction, which comes after the complete.
 func dashComplete(t *testing.T, sim *simtest.Sim, no string) {
 	t.Helper()
 	end := time.Now().In(simulator.ChinaTime).Format("20060102150405")
@@ -81,6 +82,7 @@ func dashComplete(t *testing.T, sim *simtest.Sim, no string) {
 	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("complete %s: %v %d %s", no, err, resp.Status, resp.Body)
 	}
+	sim.WaitDeducted(t, fixtures.DemoMchID, no)
 }
 
 // dashOrder is the order as the control API shows it.
@@ -418,7 +420,7 @@ func TestDashOrderPage(t *testing.T) {
 	}
 
 	body = dashPage(t, sim.URL+orderPath, http.StatusOK,
-		"DONE", "USER_PAID", "user: confirm", "merchant: complete",
+		"DONE", "USER_PAID", "user: confirm", "merchant: complete", "pay score: deduction",
 		`<code>CREATED</code> → <code>DOING/USER_CONFIRM</code>`,
 		`<code class="block query-id">`+queryID+`</code>`, "return_with_params",
 		// The requests: the create (no in the body), the query by query_id, the complete.
@@ -430,8 +432,8 @@ func TestDashOrderPage(t *testing.T) {
 	if n := strings.Count(body, `<tbody class="request `); n != 3 {
 		t.Errorf("the order page lists %d requests, want 3 (create, query, complete)", n)
 	}
-	if n := strings.Count(body, `class="history-row"`); n != 3 {
-		t.Errorf("the order page shows %d history rows, want 3", n)
+	if n := strings.Count(body, `class="history-row"`); n != 4 {
+		t.Errorf("the order page shows %d history rows, want 4 (create, confirm, complete, deduction)", n)
 	}
 
 	// An order that does not exist, and a malformed path.
@@ -483,7 +485,7 @@ func TestDashOrderActions(t *testing.T) {
 		t.Fatalf("after complete with deduction fail: %s", s)
 	}
 	dashWantSeeOther(t, sim.URL+orderPath+"/user-pays", nil, orderPath)
-	if s := dashOrderState(t, sim, no); s != "DONE MCH_COMPLETE USER_PAID" {
+	if s := dashOrderState(t, sim, no); s != "DONE USER_PAID" {
 		t.Fatalf("after the user paid: %s", s)
 	}
 	dashPage(t, sim.URL+orderPath, http.StatusOK, "user: paid", "NEWTON")
@@ -733,9 +735,10 @@ func TestBrowserDashboard(t *testing.T) {
 			pageWantText(t, tab, "order-summary", "¥2.50", "NEWTON", fixtures.DemoAppID)
 			pageWantText(t, tab, "order-json", `"out_order_no": "`+no+`"`, `"state": "DONE"`)
 			pageWantText(t, tab, "history", "CREATED", "merchant: create", "CREATED → DOING/USER_CONFIRM", "user: confirm",
-				"DOING/USER_CONFIRM → DONE/MCH_COMPLETE (collection USER_PAID)", "merchant: complete")
-			if n := pageCount(t, tab, "#history .history-row"); n != 3 {
-				t.Errorf("%d history rows, want 3", n)
+				"DOING/USER_CONFIRM → DOING/MCH_COMPLETE (collection USER_PAYING)", "merchant: complete",
+				"DOING/MCH_COMPLETE (collection USER_PAYING) → DONE (collection USER_PAID)", "pay score: deduction")
+			if n := pageCount(t, tab, "#history .history-row"); n != 4 {
+				t.Errorf("%d history rows, want 4", n)
 			}
 			pageWantText(t, tab, "order-requests", "POST", "/v3/payscore/serviceorder", "GET", "query_id="+queryID,
 				"/v3/payscore/serviceorder/"+no+"/complete", "200")
@@ -820,7 +823,7 @@ func TestBrowserDashboard(t *testing.T) {
 			pageClick(t, tab, "user-pays")
 			pageWantText(t, tab, "order-state", "DONE", "USER_PAID")
 			pageWantText(t, tab, "history", "user: paid")
-			if s := dashOrderState(t, sim, no); s != "DONE MCH_COMPLETE USER_PAID" {
+			if s := dashOrderState(t, sim, no); s != "DONE USER_PAID" {
 				t.Errorf("the control API says %s", s)
 			}
 		})

@@ -316,8 +316,14 @@ func TestErrorsPermissionOrders(t *testing.T) {
 		}))), 400, "PARAM_ERROR", []errFact{errDetailIs("field", "time_range.end_time"), errDetailHas("issue", "真实结束时间小于预计开始时间")}},
 		{"direct-complete without service_introduction", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) { delete(b, "service_introduction") }))),
 			400, "PARAM_ERROR", []errFact{errDetailIs("field", "service_introduction")}},
-		{"direct-complete without notify_url", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) { delete(b, "notify_url") }))),
-			400, "PARAM_ERROR", []errFact{errDetailIs("field", "notify_url"), errDetailHas("issue", "is required")}},
+		// notify_url is optional here, but checked when given.
+		{"direct-complete with a relative notify_url", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) { b["notify_url"] = "/notify" }))),
+			400, "PARAM_ERROR", []errFact{errDetailIs("field", "notify_url"), errDetailHas("issue", "absolute")}},
+		{"direct-complete with two payments of one name", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) {
+			p := b["post_payments"].([]map[string]any)
+			b["post_payments"] = append(p, maps.Clone(p[0]))
+			b["total_amount"] = 1100
+		}))), 400, "PARAM_ERROR", []errFact{errDetailIs("field", "post_payments[1].name"), errDetailHas("issue", "相同订单号下不能出现相同的付费项目名称")}},
 		{"direct-complete without openid", permStatic(errPost(dc, permDirectWith(permEnv{}, "", nil))),
 			400, "PARAM_ERROR", []errFact{errDetailIs("field", "openid"), errDetailHas("issue", "is required")}},
 		{"direct-complete with an unbound appid", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) { b["appid"] = errOtherAppID }))),

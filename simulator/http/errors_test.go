@@ -324,10 +324,13 @@ func errSyncBody() map[string]any {
 	return errRef(map[string]any{"type": "Order_Paid", "detail": map[string]any{"paid_time": errCompact(time.Now())}})
 }
 
-func errCompleteBody() map[string]any {
+func errCompleteBody() map[string]any { return errCompleteBodyOf(300) }
+
+// errCompleteBodyOf is a complete of one payment of amount.
+func errCompleteBodyOf(amount int) map[string]any {
 	return errRef(map[string]any{
-		"post_payments": []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
-		"total_amount":  300,
+		"post_payments": []any{map[string]any{"name": "租借费", "amount": amount, "count": 1}},
+		"total_amount":  amount,
 		"time_range":    map[string]any{"end_time": errCompact(time.Now())},
 	})
 }
@@ -617,6 +620,33 @@ func TestErrorsCreate(t *testing.T) {
 			facts:  []errFact{errDetailIs("field", "post_payments[0].name"), errDetailHas("issue", "required")},
 		},
 		{
+			name: "post_payments with a name repeated",
+			req: errCreate(errCreateWith("PP-DUP", func(b map[string]any) {
+				b["post_payments"] = []any{map[string]any{"name": "租借费", "amount": 300}, map[string]any{"name": "租借费", "amount": 100}}
+			})),
+			status: 400,
+			code:   "PARAM_ERROR",
+			facts:  []errFact{errDetailIs("field", "post_payments[1].name"), errDetailHas("issue", "相同订单号下不能出现相同的付费项目名称", "post_payments[0]")},
+		},
+		{
+			name: "post_payments item with only a name",
+			req: errCreate(errCreateWith("PP-NAMEONLY", func(b map[string]any) {
+				b["post_payments"] = []any{map[string]any{"name": "租借费"}}
+			})),
+			status: 400,
+			code:   "PARAM_ERROR",
+			facts:  []errFact{errDetailIs("field", "post_payments[0].name"), errDetailHas("issue", "amount或description必须填写其一")},
+		},
+		{
+			name: "post_discounts with a name repeated",
+			req: errCreate(errCreateWith("PD-DUP", func(b map[string]any) {
+				b["post_discounts"] = []any{map[string]any{"name": "满20减1元", "description": "a"}, map[string]any{"name": "满20减1元", "description": "b"}}
+			})),
+			status: 400,
+			code:   "PARAM_ERROR",
+			facts:  []errFact{errDetailIs("field", "post_discounts[1].name"), errDetailHas("issue", "must not repeat")},
+		},
+		{
 			name: "post_discounts description missing",
 			req: errCreate(errCreateWith("PD-DESC", func(b map[string]any) {
 				b["post_discounts"] = []any{map[string]any{"name": "满20减1元"}}
@@ -770,6 +800,10 @@ func TestErrorsCreateAccepted(t *testing.T) {
 		{name: "out_order_no 32 characters of every allowed kind", body: errValidCreate("Az09_-|*" + errRepeat("x", 24))},
 		{name: "attach 256 characters", body: errCreateWith("ATTACH-256", func(b map[string]any) { b["attach"] = errRepeat("a", 256) })},
 		{name: "post_payments 100 items", body: errCreateWith("PP-100", func(b map[string]any) { b["post_payments"] = items })},
+		// "商品信息" is the one name that may repeat (reference §9.1).
+		{name: "post_payments 商品信息 twice", body: errCreateWith("PP-GOODS", func(b map[string]any) {
+			b["post_payments"] = []any{map[string]any{"name": "商品信息", "amount": 300}, map[string]any{"name": "商品信息", "description": "充电线"}}
+		})},
 		{name: "start_time yyyyMMdd", body: errCreateWith("START-DAY", func(b map[string]any) {
 			errSub(b, "time_range")["start_time"] = now.In(errChina).Format("20060102")
 		})},
@@ -1035,8 +1069,9 @@ func TestErrorsOrderActions(t *testing.T) {
 			setup:  revoked("CO-REVOKED"),
 			req:    errPost(errAction("CO-REVOKED", "complete"), errCompleteBody()),
 			status: 400,
-			code:   "ORDER_CANCELED",
-			facts:  stateFacts("complete", "REVOKED"),
+			// As production logs show it, not the table's ORDER_CANCELED.
+			code:  "INVALID_REQUEST",
+			facts: append(stateFacts("complete", "REVOKED"), errMessageHas("当前订单状态不合法")),
 		},
 		{
 			name:   "complete service_id missing",
@@ -1060,6 +1095,17 @@ func TestErrorsOrderActions(t *testing.T) {
 			status:  400,
 			code:    "PARAM_ERROR",
 			facts:   []errFact{errDetailIs("field", "total_amount"), errDetailIs("value", 300), errDetailHas("issue", "(200)")},
+		},
+		{
+			name:    "complete with a payment name repeated",
+			confirm: errConfirmable("CO-DUP", nil),
+			req: errPost(errAction("CO-DUP", "complete"), errRef(map[string]any{
+				"post_payments": []any{map[string]any{"name": "租借费", "amount": 300}, map[string]any{"name": "租借费", "amount": 100}},
+				"total_amount":  400, "time_range": map[string]any{"end_time": errCompact(time.Now())},
+			})),
+			status: 400,
+			code:   "PARAM_ERROR",
+			facts:  []errFact{errDetailIs("field", "post_payments[1].name"), errDetailHas("issue", "相同订单号下不能出现相同的付费项目名称")},
 		},
 		{
 			name:    "complete post_payments missing",
@@ -1120,22 +1166,22 @@ func TestErrorsOrderActions(t *testing.T) {
 			facts:   []errFact{errDetailIs("field", "total_amount"), errDetailHas("issue", "risk_fund.amount (9900)", "DEPOSIT")},
 		},
 		{
-			name:    "complete twice",
+			name:    "complete again with other parameters",
 			confirm: errConfirmable("CO-TWICE", nil),
 			setup:   []errStep{errPost(errAction("CO-TWICE", "complete"), errCompleteBody())},
-			req:     errPost(errAction("CO-TWICE", "complete"), errCompleteBody()),
+			req:     errPost(errAction("CO-TWICE", "complete"), errCompleteBodyOf(250)),
 			status:  400,
-			code:    "INVALID_REQUEST",
-			facts:   []errFact{errDetailIs("state_description", "MCH_COMPLETE"), errDetailHas("issue", "this one is DOING/MCH_COMPLETE (collection USER_PAYING)")},
+			code:    "PARAM_ERROR",
+			facts:   []errFact{errMessageHas("订单重入参数校验失败"), errDetailHas("issue", "completed before with other parameters")},
 		},
 		{
-			name:    "complete after sync",
+			name:    "complete after sync, with other parameters",
 			confirm: errConfirmable("CO-DONE", nil),
 			setup:   []errStep{errPost(errAction("CO-DONE", "complete"), errCompleteBody()), errPost(errAction("CO-DONE", "sync"), errSyncBody())},
-			req:     errPost(errAction("CO-DONE", "complete"), errCompleteBody()),
+			req:     errPost(errAction("CO-DONE", "complete"), errCompleteBodyOf(250)),
 			status:  400,
-			code:    "ORDER_DONE",
-			facts:   []errFact{errMessageHas("订单已完成"), errDetailIs("state", "DONE")},
+			code:    "PARAM_ERROR",
+			facts:   []errFact{errMessageHas("订单重入参数校验失败")},
 		},
 		// modify
 		{
@@ -1145,6 +1191,19 @@ func TestErrorsOrderActions(t *testing.T) {
 			status:  400,
 			code:    "INVALID_ORDER_STATE",
 			facts:   []errFact{errDetailIs("state_description", "USER_CONFIRM"), errDetailHas("issue", "modify needs")},
+		},
+		{
+			name:    "modify with a discount name repeated",
+			confirm: errConfirmable("M-DUP", nil),
+			setup:   []errStep{errPost(errAction("M-DUP", "complete"), errCompleteBody())},
+			req: errPost(errAction("M-DUP", "modify"), errRef(map[string]any{
+				"post_payments":  []any{map[string]any{"name": "租借费", "amount": 300}},
+				"post_discounts": []any{map[string]any{"name": "补偿", "description": "a", "amount": 10}, map[string]any{"name": "补偿", "description": "b", "amount": 10}},
+				"total_amount":   280, "reason": "用户投诉",
+			})),
+			status: 400,
+			code:   "PARAM_ERROR",
+			facts:  []errFact{errDetailIs("field", "post_discounts[1].name"), errDetailHas("issue", "must not repeat")},
 		},
 		{
 			name:    "modify raising the amount",
@@ -1370,7 +1429,7 @@ func TestErrorsRejectCancelAfterComplete(t *testing.T) {
 			name:    "a confirmed order is still cancellable",
 			confirm: errConfirmable("RC-CONFIRMED", nil),
 			setup:   []errStep{errCancelOrder("RC-CONFIRMED", "用户取消")},
-			req:     errPost(errAction("RC-CONFIRMED", "complete"), errCompleteBody()),
+			req:     errPost(errAction("RC-CONFIRMED", "modify"), errModifyBody()),
 			status:  400,
 			code:    "ORDER_CANCELED",
 			facts:   []errFact{errDetailIs("state", "REVOKED")},

@@ -102,7 +102,8 @@ type malCase struct {
 	// wire, when set, is sent after the header block instead of the body (which is still what
 	// the request is signed over).
 	wire string
-	// drop leaves out default headers by name: Content-Type, Authorization, Content-Length, Host.
+	// drop leaves out default headers by name: Content-Type, Authorization, Content-Length, Host,
+	// Accept, User-Agent.
 	drop    []string
 	headers []string
 	// auth replaces the valid Authorization.
@@ -146,6 +147,7 @@ func malRequest(t testing.TB, host string, key *rsa.PrivateKey, tc malCase) []by
 	}
 	header("Host", host)
 	header("Accept", "application/json")
+	header("User-Agent", "payscore-sim-malformed-test")
 	hasBody := tc.body != "" || tc.wire != "" || method == http.MethodPost
 	if hasBody {
 		header("Content-Type", "application/json")
@@ -314,6 +316,10 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "oversized body to the control API", target: "/sim/v1/visits", body: malBig(malMaxBody + 1), status: 400, code: "PARAM_ERROR", want: "at most 1048576 bytes"},
 
 		// Content types.
+		{name: "no Accept", body: malCreate("MAL-NO-ACCEPT"), drop: []string{"Accept"}, status: 400, code: "INVALID_REQUEST", want: `"field":"Accept"`},
+		{name: "no User-Agent", body: malCreate("MAL-NO-UA"), drop: []string{"User-Agent"}, status: 400, code: "INVALID_REQUEST", want: `"field":"User-Agent"`},
+		{name: "neither Accept nor User-Agent", body: malCreate("MAL-NO-HEADERS"), drop: []string{"Accept", "User-Agent"}, status: 400, code: "INVALID_REQUEST", want: "Http头缺少Accept或User-Agent"},
+		{name: "no Accept and a bad signature", body: malCreate("MAL-NO-ACCEPT-SIG"), drop: []string{"Accept"}, auth: "WECHATPAY2-SHA256-RSA2048 mchid=\"1\"", status: 401, code: "SIGN_ERROR"},
 		{name: "Content-Type text/plain", body: malCreate("MAL-CT-TEXT"), drop: []string{"Content-Type"}, headers: []string{"Content-Type: text/plain; charset=utf-8"}, status: 400, code: "PARAM_ERROR", want: "Content-Type"},
 		{name: "Content-Type form with a form body", body: "out_order_no=MAL-CT-FORM&appid=" + fixtures.DemoAppID, drop: []string{"Content-Type"}, headers: []string{"Content-Type: application/x-www-form-urlencoded"}, status: 400, code: "PARAM_ERROR", want: "Content-Type"},
 		{name: "Content-Type multipart with a multipart body", body: multipart, drop: []string{"Content-Type"}, headers: []string{"Content-Type: multipart/form-data; boundary=b"}, status: 400, code: "PARAM_ERROR", want: "Content-Type"},

@@ -30,7 +30,15 @@ type permissionRecord struct {
 	NotifyURL                string `json:"notify_url,omitempty"`
 	CancelAuthorizationTime  string `json:"cancel_authorization_time,omitempty"`
 	AuthorizationSuccessTime string `json:"authorization_success_time,omitempty"`
+	// UserRiskLevel and RiskLevelVersion (用户分层, 分层版本) are numbers in the documentation
+	// (WPIM permissions/openid/{openid}.md), which gives no values: the simulator gives every
+	// user level 1 of version 1, once the permission has a user.
+	UserRiskLevel    *int `json:"user_risk_level,omitempty"`
+	RiskLevelVersion *int `json:"risk_level_version,omitempty"`
 }
+
+// simulatedRiskLevel is the user_risk_level and risk_level_version of every user.
+var simulatedRiskLevel = 1
 
 func recordOf(p *simulator.Permission, withNotifyURL bool) permissionRecord {
 	r := permissionRecord{
@@ -39,6 +47,9 @@ func recordOf(p *simulator.Permission, withNotifyURL bool) permissionRecord {
 	}
 	if withNotifyURL {
 		r.NotifyURL = p.NotifyURL
+	}
+	if p.OpenID != "" {
+		r.UserRiskLevel, r.RiskLevelVersion = &simulatedRiskLevel, &simulatedRiskLevel
 	}
 	if !p.CancelledAt.IsZero() {
 		r.CancelAuthorizationTime = simulator.FormatRFC3339(p.CancelledAt)
@@ -140,7 +151,7 @@ type directCompleted struct {
 	State               simulator.OrderState       `json:"state"`
 	StateDescription    simulator.StateDescription `json:"state_description"`
 	Attach              *string                    `json:"attach,omitempty"`
-	NotifyURL           string                     `json:"notify_url"`
+	NotifyURL           string                     `json:"notify_url,omitempty"`
 	TotalAmount         int64                      `json:"total_amount"`
 }
 
@@ -154,6 +165,8 @@ func (s *Server) handleDirectComplete(c echo.Context) error {
 		return err
 	}
 	c.Set(keyWarnings, o.Sim.Warnings)
+	// Like complete, direct-complete answers before Pay Score deducts.
+	o = o.CompleteAnswer()
 	return s.respondJSON(c, http.StatusOK, directCompleted{
 		OutOrderNo: o.OutOrderNo, AppID: o.AppID, ServiceID: o.ServiceID,
 		PostPayments: o.PostPayments, PostDiscounts: o.PostDiscounts,

@@ -166,7 +166,7 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	if r := pending.Response; r.AuthorizationState != "UNBINDUSER" || r.Openid != "" || r.AuthorizationCode != code || r.Mchid != fixtures.DemoMchID {
 		t.Errorf("query before authorizing: %+v, want UNBINDUSER without openid", r)
 	}
-	if raw := sdkRawObject(t, pending.SignInfo.SignBody); raw["authorization_success_time"] != nil || raw["openid"] != nil || raw["cancel_authorization_time"] != nil {
+	if raw := sdkRawObject(t, pending.SignInfo.SignBody); raw["authorization_success_time"] != nil || raw["openid"] != nil || raw["cancel_authorization_time"] != nil || raw["user_risk_level"] != nil {
 		t.Errorf("query before authorizing: %s has times or an openid; none happened yet", pending.SignInfo.SignBody)
 	}
 
@@ -216,6 +216,12 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	}
 	if raw := sdkRawObject(t, byOpenID.SignInfo.SignBody); raw["notify_url"] != nil {
 		t.Errorf("query by openid answers notify_url (%s); its documentation lists none", raw["notify_url"])
+	}
+	// Both queries carry the user's risk level (用户分层) and its version, as numbers.
+	for op, body := range map[string]string{"query": queried.SignInfo.SignBody, "query by openid": byOpenID.SignInfo.SignBody} {
+		if raw := sdkRawObject(t, body); string(raw["user_risk_level"]) != "1" || string(raw["risk_level_version"]) != "1" {
+			t.Errorf("%s: %s, want user_risk_level and risk_level_version 1", op, body)
+		}
 	}
 
 	// 4. Orders without confirmation: for the authorized user DOING/USER_CONFIRM at once, for
@@ -560,28 +566,35 @@ func TestDirectComplete(t *testing.T) {
 	body := permDirectBody(no, openid)
 	var done map[string]any
 	permControl(t, demo, http.MethodPost, "/v3/payscore/serviceorder/direct-complete", body, http.StatusOK, &done)
-	if done["state"] != "DONE" || done["state_description"] != "MCH_COMPLETE" || done["total_amount"] != float64(500) ||
+	// Like complete, direct-complete answers before Pay Score deducts.
+	if done["state"] != "DOING" || done["state_description"] != "MCH_COMPLETE" || done["total_amount"] != float64(500) ||
 		done["out_order_no"] != no || done["mchid"] != fixtures.DemoMchID || !sdkOrderIDPattern.MatchString(done["order_id"].(string)) ||
 		done["notify_url"] != sdkNotifyURL || done["attach"] != "direct" {
-		t.Errorf("direct-complete: %v, want DONE/MCH_COMPLETE (the demo merchant is deducted at once), total 500", done)
+		t.Errorf("direct-complete: %v, want DOING/MCH_COMPLETE, total 500", done)
 	}
 	if _, ok := done["risk_fund"]; ok {
 		t.Errorf("direct-complete answers risk_fund; the request has none: %v", done)
 	}
+	sim.WaitDeducted(t, fixtures.DemoMchID, no)
 	var again map[string]any
 	permControl(t, demo, http.MethodPost, "/v3/payscore/serviceorder/direct-complete", body, http.StatusOK, &again)
-	if again["order_id"] != done["order_id"] || again["state"] != "DONE" {
-		t.Errorf("repeated direct-complete: %v, want the same order", again)
+	if sdkJSON(again) != sdkJSON(done) {
+		t.Errorf("repeated direct-complete after the deduction: %v, want the first answer %v", again, done)
 	}
 	var q simulator.Order
 	permControl(t, demo, http.MethodGet, "/v3/payscore/serviceorder?out_order_no="+no+"&service_id="+fixtures.DemoServiceID+"&appid="+fixtures.DemoAppID, nil, http.StatusOK, &q)
-	if q.State != simulator.StateDone || q.OpenID != openid || q.Collection == nil || q.Collection.State != simulator.UserPaid ||
+	if q.State != simulator.StateDone || q.StateDescription != "" || q.RiskFund != (simulator.RiskFund{}) || q.OpenID != openid || q.Collection == nil || q.Collection.State != simulator.UserPaid ||
 		q.Collection.PaidAmount != 500 || len(q.Collection.Details) != 1 || q.Collection.Details[0].PaidType != "NEWTON" {
 		t.Errorf("query after direct-complete: %+v (collection %+v)", q, q.Collection)
 	}
 	paid := permNotifications(t, sim, fixtures.DemoMchID, simulator.EventUserPaid)
 	if len(paid) != 1 || paid[0].OutOrderNo != no || paid[0].NotifyURL != sdkNotifyURL {
 		t.Errorf("USER_PAID notifications after direct-complete: %+v, want one for %s", paid, no)
+	}
+	var rawQuery map[string]any
+	permControl(t, demo, http.MethodGet, "/v3/payscore/serviceorder?out_order_no="+no+"&service_id="+fixtures.DemoServiceID+"&appid="+fixtures.DemoAppID, nil, http.StatusOK, &rawQuery)
+	if _, ok := rawQuery["risk_fund"]; ok {
+		t.Errorf("a direct-complete order has a risk_fund: %v", rawQuery)
 	}
 	if n := len(permNotifications(t, sim, fixtures.DemoMchID, simulator.EventUserConfirm)); n != 0 {
 		t.Errorf("direct-complete queued %d USER_CONFIRM notifications, want none", n)
@@ -604,6 +617,21 @@ func TestDirectComplete(t *testing.T) {
 	permControl(t, oc, http.MethodGet, "/v3/payscore/serviceorder?out_order_no="+ob["out_order_no"].(string)+"&service_id="+errOtherServiceID+"&appid="+errOtherAppID, nil, http.StatusOK, &oq)
 	if oq.Collection == nil || oq.Collection.State != simulator.UserPaying || oq.Collection.PayingAmount != 500 {
 		t.Errorf("query: collection %+v, want USER_PAYING 500", oq.Collection)
+	}
+
+	// notify_url is optional: the order is made, and no notification is queued for it.
+	quiet := permDirectBody(sdkOutOrderNo(t, "dquiet"), openid)
+	delete(quiet, "notify_url")
+	var quietDone map[string]any
+	permControl(t, demo, http.MethodPost, "/v3/payscore/serviceorder/direct-complete", quiet, http.StatusOK, &quietDone)
+	if _, ok := quietDone["notify_url"]; ok || quietDone["state"] != "DOING" {
+		t.Errorf("direct-complete without notify_url: %v", quietDone)
+	}
+	if o := sim.WaitDeducted(t, fixtures.DemoMchID, quiet["out_order_no"].(string)); o.State != simulator.StateDone {
+		t.Errorf("direct-complete without notify_url: %s after the deduction, want DONE", o.State)
+	}
+	if n := len(permNotifications(t, sim, fixtures.DemoMchID, simulator.EventUserPaid)); n != 1 {
+		t.Errorf("%d USER_PAID notifications, want only the first order's", n)
 	}
 
 	// gopay posts direct-complete without /v3; production answers 404, so does the simulator,

@@ -220,9 +220,12 @@ func (s *Seed) complete(ctx context.Context, svc *simulator.Service, m *simulato
 	if err != nil {
 		return err
 	}
-	ord, err = svc.CompleteOrder(ctx, m, ord.OutOrderNo, cr)
-	if err != nil {
+	if _, err := svc.CompleteOrder(ctx, m, ord.OutOrderNo, cr); err != nil {
 		return step("complete", err)
+	}
+	// Pay Score deducts after complete; a seeded order is settled before the seed ends.
+	if ord, err = svc.DeductNow(ctx, m.MchID, ord.OutOrderNo); err != nil {
+		return step("deduct", err)
 	}
 	if o.State != SeedDone || ord.State == simulator.StateDone {
 		return nil

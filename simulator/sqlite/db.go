@@ -163,6 +163,11 @@ var migrations = []string{
 	CREATE INDEX visits_created_at ON visits (created_at);`,
 
 	refundsMigration,
+
+	// Complete answers before Pay Score deducts: the due time of an order's pending deduction,
+	// NULL when none is pending, for the deductions' runner to find.
+	`ALTER TABLE orders ADD COLUMN deduct_at INTEGER;
+	CREATE INDEX orders_deduct_at ON orders (deduct_at) WHERE deduct_at IS NOT NULL;`,
 }
 
 // DB is a SQLite database holding the simulator's records. It implements every store of

@@ -24,10 +24,10 @@ func (d *DB) ImportOrders(ctx context.Context, orders []*simulator.Order) error 
 			return fmt.Errorf("sqlite: import orders: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO orders (mchid, out_order_no, order_id, package, state, created_at, updated_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			INSERT INTO orders (mchid, out_order_no, order_id, package, state, created_at, updated_at, deduct_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.MchID, o.OutOrderNo, o.OrderID, nullIfEmpty(o.Sim.Package), string(o.State),
-			unixNano(o.Sim.CreatedAt), unixNano(o.Sim.UpdatedAt), data); err != nil {
+			unixNano(o.Sim.CreatedAt), unixNano(o.Sim.UpdatedAt), deductAt(o), data); err != nil {
 			return fmt.Errorf("sqlite: import order %s/%s: %w", o.MchID, o.OutOrderNo, err)
 		}
 		if err := insertOutbox(ctx, tx, &o.Sim.Outbox); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
@@ -23,7 +24,8 @@ type simData struct {
 	simulator.OrderRecord
 	// As bytes (base64), so that they come back exactly: as JSON a RawMessage is compacted
 	// and HTML-escaped, and nil comes back as "null".
-	CreateParams []byte `json:"create_params"`
+	CreateParams   []byte `json:"create_params"`
+	CompleteParams []byte `json:"complete_params,omitempty"`
 	// omitempty would bring [] back as nil.
 	Warnings []string `json:"warnings"`
 }
@@ -32,9 +34,10 @@ func encodeOrder(o *simulator.Order) (string, error) {
 	b, err := json.Marshal(orderData{
 		Order: *o,
 		Sim: simData{
-			OrderRecord:  o.Sim,
-			CreateParams: o.Sim.CreateParams,
-			Warnings:     o.Sim.Warnings,
+			OrderRecord:    o.Sim,
+			CreateParams:   o.Sim.CreateParams,
+			CompleteParams: o.Sim.CompleteParams,
+			Warnings:       o.Sim.Warnings,
 		},
 	})
 	if err != nil {
@@ -51,6 +54,7 @@ func decodeOrder(data string) (*simulator.Order, error) {
 	o := d.Order
 	o.Sim = d.Sim.OrderRecord
 	o.Sim.CreateParams = d.Sim.CreateParams
+	o.Sim.CompleteParams = d.Sim.CompleteParams
 	o.Sim.Warnings = d.Sim.Warnings
 	return &o, nil
 }
@@ -111,11 +115,11 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 	// The conflict target is (mchid, out_order_no) only, so a clash on order_id or package
 	// still fails.
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO orders (mchid, out_order_no, order_id, package, state, created_at, updated_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO orders (mchid, out_order_no, order_id, package, state, created_at, updated_at, deduct_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (mchid, out_order_no) DO NOTHING`,
 		o.MchID, o.OutOrderNo, o.OrderID, nullIfEmpty(o.Sim.Package), string(o.State),
-		unixNano(o.Sim.CreatedAt), unixNano(o.Sim.UpdatedAt), data)
+		unixNano(o.Sim.CreatedAt), unixNano(o.Sim.UpdatedAt), deductAt(o), data)
 	if err != nil {
 		return nil, false, err
 	}
@@ -205,9 +209,9 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `
-		UPDATE orders SET order_id = ?, state = ?, updated_at = ?, package = ?, data = ?
+		UPDATE orders SET order_id = ?, state = ?, updated_at = ?, package = ?, deduct_at = ?, data = ?
 		WHERE mchid = ? AND out_order_no = ?`,
-		o.OrderID, string(o.State), unixNano(o.Sim.UpdatedAt), nullIfEmpty(o.Sim.Package), data,
+		o.OrderID, string(o.State), unixNano(o.Sim.UpdatedAt), nullIfEmpty(o.Sim.Package), deductAt(o), data,
 		mchid, outOrderNo)
 	if err != nil {
 		return err
@@ -240,8 +244,26 @@ func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simula
 	if !f.CreatedBefore.IsZero() {
 		w.add("created_at < ?", unixNano(f.CreatedBefore))
 	}
+	if !f.DeductionDueBy.IsZero() {
+		w.add("deduct_at <= ?", unixNano(f.DeductionDueBy))
+	}
 	query, args := w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
 	return listData(ctx, d, "orders", query, args, decodeOrder)
+}
+
+// NextDeductionDue returns when the earliest pending deduction is due.
+func (d *DB) NextDeductionDue(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	if err := d.read.QueryRowContext(ctx, `SELECT MIN(deduct_at) FROM orders WHERE deduct_at IS NOT NULL`).Scan(&next); err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: next deduction due: %w", err)
+	}
+	return fromUnixNano(next.Int64), next.Valid, nil
+}
+
+// deductAt is the deduct_at column of o: its pending deduction's due time, or NULL.
+func deductAt(o *simulator.Order) sql.NullInt64 {
+	t, ok := o.DeductionDue()
+	return sql.NullInt64{Int64: unixNano(t), Valid: ok}
 }
 
 // wrapUnlessDomain adds context to err, except to a *simulator.Error, which the caller hands to
