@@ -26,9 +26,7 @@ func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	}
 	if _, err := db.UpdateOrder(ctx, mchid, "R-1", func(o *simulator.Order) error {
 		o.Sim.QueryIDs = append(o.Sim.QueryIDs, "q-"+mchid)
-		o.Collection = &simulator.Collection{Details: []simulator.CollectionDetail{
-			{Seq: 1, Amount: 100, PaidType: simulator.PaidTypeNewton, PaidTime: simulator.FormatCompact(now), TransactionID: "t-" + mchid},
-		}}
+		o.Sim.Deductions = []simulator.Deduction{{Seq: 1, Amount: 100, TransactionID: "t-" + mchid, OutTradeNo: "ot-" + mchid, Time: now}}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
