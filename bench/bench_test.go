@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -44,13 +45,19 @@ func BenchmarkPresigned(b *testing.B) { benchmarkCalls(b, true) }
 type callsFunc func(n int) (floor, sim func(int) error, check func() error, err error)
 
 func benchmarkCalls(b *testing.B, presign bool) {
+	ctx := context.Background()
+	// Goroutines inherit their creator's profiler labels, so every goroutine of a server (its
+	// connections, the simulator's background work) is labelled with the server it belongs to,
+	// and a profile splits by server: go tool pprof -tagfocus server=sim.
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("server", "floor")))
 	floorURL, stopFloor, err := floor.Serve()
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer stopFloor()
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("server", "sim")))
 	sim := simtest.Start(b, app.Options{DB: filepath.Join(b.TempDir(), "bench.db")})
-	ctx := context.Background()
+	pprof.SetGoroutineLabels(ctx)
 	prefix := "BENCH" + strconv.FormatInt(time.Now().UnixNano(), 36)
 
 	floorClient, err := NewClient(floorURL, 16)
