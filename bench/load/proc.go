@@ -111,21 +111,28 @@ func (p *proc) memory() (hwm, rss int64, err error) {
 	return hwm, rss, nil
 }
 
+// cpuTime is CPU time a process has used, in user space and in the kernel.
+type cpuTime struct{ user, system time.Duration }
+
+func (t cpuTime) total() time.Duration { return t.user + t.system }
+
+func (t cpuTime) sub(u cpuTime) cpuTime { return cpuTime{t.user - u.user, t.system - u.system} }
+
 // cpu returns the user and system CPU time the process has used.
-func (p *proc) cpu() (time.Duration, error) {
+func (p *proc) cpu() (cpuTime, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, err
+		return cpuTime{}, err
 	}
 	// The command name, in parentheses, may hold spaces; the fields after it are fixed.
 	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", p.cmd.Process.Pid)
+		return cpuTime{}, fmt.Errorf("short /proc/%d/stat", p.cmd.Process.Pid)
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	// USER_HZ is 100 on Linux.
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return cpuTime{time.Duration(utime) * 10 * time.Millisecond, time.Duration(stime) * 10 * time.Millisecond}, nil
 }
 
 func freeAddr() (string, error) {

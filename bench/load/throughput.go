@@ -117,8 +117,8 @@ func signedCalls(ctx context.Context, c *config, rep *report, name string, presi
 	sec := section{
 		Title: fmt.Sprintf("%s (%d calls to each server per line, in alternating blocks of %d per client)", title, c.n, c.block),
 		Head: []string{"call", "clients", "floor calls/s", "sim calls/s", "sim / floor", "floor p50 / p99 ms", "sim p50 / p99 ms", "sim p99 / floor p99",
-			"server CPU ms/call floor / sim", "sim / floor CPU", "targets"},
-		Notes: []string{"Both servers are separate processes started from their binaries; " + how + ", over keep-alive connections. calls/s is calls over the summed wall time of a server's blocks; p50/p99 over all its calls. Server CPU is the server process's user+system time (/proc/PID/stat) over the measurement, per call: the figure least disturbed by other work on the machine."},
+			"server CPU ms/call (of it system) floor / sim", "sim / floor CPU", "targets"},
+		Notes: []string{"Both servers are separate processes started from their binaries; " + how + ", over keep-alive connections. calls/s is calls over the summed wall time of a server's blocks; p50/p99 over all its calls. Server CPU is the server process's user+system time (/proc/PID/stat) over the measurement, per call, and in brackets the system (kernel) part of it: the figure least disturbed by other work on the machine."},
 	}
 	for _, op := range []string{"create", "query"} {
 		for _, conc := range []int{1, 16} {
@@ -167,9 +167,11 @@ func measure(ctx context.Context, c *config, fl, sim *proc, mk calls, op string,
 			}
 		}
 	}
-	fPer, sPer := (fCPU1-fCPU0)/time.Duration(f.Calls), (sCPU1-sCPU0)/time.Duration(s.Calls)
-	logf("%s c=%d: floor %.0f calls/s p50 %s p99 %s cpu %s; sim %.0f calls/s p50 %s p99 %s cpu %s", op, conc,
-		f.Rate(), ms(f.Pct(.5)), ms(f.Pct(.99)), ms(fPer), s.Rate(), ms(s.Pct(.5)), ms(s.Pct(.99)), ms(sPer))
+	fCPU, sCPU := fCPU1.sub(fCPU0), sCPU1.sub(sCPU0)
+	fPer, sPer := fCPU.total()/time.Duration(f.Calls), sCPU.total()/time.Duration(s.Calls)
+	fSys, sSys := fCPU.system/time.Duration(f.Calls), sCPU.system/time.Duration(s.Calls)
+	logf("%s c=%d: floor %.0f calls/s p50 %s p99 %s cpu %s (system %s); sim %.0f calls/s p50 %s p99 %s cpu %s (system %s)", op, conc,
+		f.Rate(), ms(f.Pct(.5)), ms(f.Pct(.99)), ms(fPer), ms(fSys), s.Rate(), ms(s.Pct(.5)), ms(s.Pct(.99)), ms(sPer), ms(sSys))
 	want := map[string]float64{"create": .8, "query": .9}[op]
 	rateOK := s.Rate()/f.Rate() >= want
 	p99OK := float64(s.Pct(.99)) <= 1.5*float64(f.Pct(.99))
@@ -178,15 +180,15 @@ func measure(ctx context.Context, c *config, fl, sim *proc, mk calls, op string,
 		fmt.Sprintf("%.0f", f.Rate()), fmt.Sprintf("%.0f", s.Rate()), pctOf(s.Rate(), f.Rate()),
 		ms(f.Pct(.5)) + " / " + ms(f.Pct(.99)), ms(s.Pct(.5)) + " / " + ms(s.Pct(.99)),
 		ratio(float64(s.Pct(.99)), float64(f.Pct(.99))),
-		ms(fPer) + " / " + ms(sPer), ratio(float64(sPer), float64(fPer)),
+		ms(fPer) + " (" + ms(fSys) + ") / " + ms(sPer) + " (" + ms(sSys) + ")", ratio(float64(sPer), float64(fPer)),
 		fmt.Sprintf("≥ %.0f%%: %s; p99 ≤ 1.5×: %s", want*100, mark(rateOK), mark(p99OK)),
 	}, nil
 }
 
 // cpus reads the CPU time the floor and the simulator have used.
-func cpus(fl, sim *proc) (floor, simulator time.Duration, err error) {
+func cpus(fl, sim *proc) (floor, simulator cpuTime, err error) {
 	if floor, err = fl.cpu(); err != nil {
-		return 0, 0, err
+		return floor, simulator, err
 	}
 	simulator, err = sim.cpu()
 	return floor, simulator, err
