@@ -28,7 +28,7 @@ fi
 go version
 
 step "gofmt"
-unformatted=$(gofmt -l cmd simulator fixtures web)
+unformatted=$(gofmt -l bench cmd simulator fixtures web)
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi

@@ -3,8 +3,11 @@
 //
 //   - start-up: process start to the first GET /healthz 200, on a fresh database and on a
 //     100k-order one, beside the floor server's (bench/floorserver);
-//   - signed create and signed query at 1 and 16 concurrent clients: calls/s, p50 and p99,
-//     beside the floor server under the same load, in alternating blocks;
+//   - signed create and signed query at 1 and 16 concurrent clients: calls/s, p50 and p99 and
+//     the server process's CPU per call, beside the floor server under the same load, in
+//     alternating blocks; once signing each request in the measured call as an SDK does
+//     (throughput), once with every request signed before the measurement (presigned), so that
+//     the client's RSA work does not take the cores the server needs;
 //   - query latency on a 1k-order and on a 1M-order database, beside the floor;
 //   - peak RSS idle and under load on a 100k-order database, beside the floor server's;
 //   - the scenario library's wall time, when payscore-sim has a scenario command.
@@ -15,11 +18,10 @@
 //
 //	go run ./bench/load                       # everything: 4-6 minutes, 6 GB of temporary disk
 //	go run ./bench/load -only ready,throughput -n 1000
+//	go run ./bench/load -only presigned -n 3000
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,23 +30,18 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/bench"
-	"github.com/payscore-sim/payscore-sim/simulator/client"
 )
 
 type config struct {
@@ -64,7 +61,7 @@ type config struct {
 
 func main() {
 	var c config
-	only := flag.String("only", "ready,throughput,latency,rss,scenarios", "comma-separated parts to run")
+	only := flag.String("only", "ready,throughput,presigned,latency,rss,scenarios", "comma-separated parts to run")
 	flag.StringVar(&c.sim, "sim", "", "payscore-sim binary (default: go build ./cmd/payscore-sim)")
 	flag.StringVar(&c.floor, "floor", "", "floorserver binary (default: go build ./bench/floorserver)")
 	flag.StringVar(&c.dir, "dir", "", "work directory for binaries and databases (default: a new temporary one)")
@@ -165,6 +162,7 @@ func run(ctx context.Context, c *config) error {
 	}{
 		{"ready", readiness},
 		{"throughput", throughput},
+		{"presigned", presigned},
 		{"latency", latency},
 		{"rss", memory},
 		{"scenarios", scenarios},
@@ -247,167 +245,6 @@ func loadavg() string {
 	}
 	f := strings.Fields(string(b))
 	return strings.Join(f[:min(3, len(f))], " ")
-}
-
-// --- processes ---
-
-// proc is a server process this program started.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
-}
-
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
-
-// startServer starts bin with args plus --addr on a free port, and waits for its startup line.
-func startServer(ctx context.Context, c *config, name, bin string, args ...string) (*proc, error) {
-	cmd := exec.Command(bin, append(args, "--addr", "127.0.0.1:0")...)
-	logFile, err := os.OpenFile(filepath.Join(c.dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stderr = logFile
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, out)
-	}()
-	go func() {
-		cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	select {
-	case p.url = <-found:
-		return p, nil
-	case <-p.done:
-		return nil, fmt.Errorf("%s exited before listening; see %s.log", name, filepath.Join(c.dir, name))
-	case <-time.After(30 * time.Second):
-		p.stop()
-		return nil, fmt.Errorf("%s did not print its listening line within 30 s", name)
-	case <-ctx.Done():
-		p.stop()
-		return nil, ctx.Err()
-	}
-}
-
-// stop asks the process to shut down, and kills it after 15 s.
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// memory returns VmHWM (peak RSS) and VmRSS in kB.
-func (p *proc) memory() (hwm, rss int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for line := range strings.Lines(string(b)) {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmHWM":
-			hwm = n
-		case "VmRSS":
-			rss = n
-		}
-	}
-	return hwm, rss, nil
-}
-
-// cpu returns the user and system CPU time the process has used.
-func (p *proc) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, in parentheses, may hold spaces; the fields after it are fixed.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", p.cmd.Process.Pid)
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	// USER_HZ is 100 on Linux.
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// timeToReady starts bin with args plus --addr and returns the time from just before the
-// fork to the first GET /healthz answered 200, polling every 200 µs.
-func timeToReady(ctx context.Context, bin string, args ...string) (time.Duration, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return 0, err
-	}
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, append(args, "--addr", addr)...)
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		waited := make(chan struct{})
-		go func() { cmd.Wait(); close(waited) }()
-		select {
-		case <-waited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-waited
-		}
-	}()
-	for time.Since(start) < 20*time.Second && ctx.Err() == nil {
-		resp, err := hc.Get("http://" + addr + "/healthz")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return time.Since(start), nil
-			}
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-	return 0, fmt.Errorf("%s not ready after 20 s: %s", bin, stderr.String())
 }
 
 // --- load ---
@@ -539,95 +376,6 @@ func progress(what string) func(int) {
 	}
 }
 
-func throughput(ctx context.Context, c *config, rep *report) error {
-	sim, err := startServer(ctx, c, "sim-throughput", c.sim, "serve", "--db", filepath.Join(c.dir, "throughput.db"))
-	if err != nil {
-		return err
-	}
-	defer sim.stop()
-	fl, err := startServer(ctx, c, "floor-throughput", c.floor)
-	if err != nil {
-		return err
-	}
-	defer fl.stop()
-	simClient, err := bench.NewClient(sim.url, 16)
-	if err != nil {
-		return err
-	}
-	floorClient, err := bench.NewClient(fl.url, 16)
-	if err != nil {
-		return err
-	}
-	runID := "L" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	var created atomic.Int64
-	calls := map[string]func(cl *client.Client, sim bool) func(int) error{
-		"create": func(cl *client.Client, isSim bool) func(int) error {
-			return func(int) error {
-				no := "FLOOR"
-				if isSim {
-					no = bench.OrderNo(runID, int(created.Add(1)-1))
-				}
-				return bench.Create(ctx, cl, no)
-			}
-		},
-		"query": func(cl *client.Client, isSim bool) func(int) error {
-			return func(int) error {
-				return bench.Query(ctx, cl, bench.OrderNo(runID, rand.IntN(int(created.Load()))))
-			}
-		},
-	}
-	sec := section{
-		Title: fmt.Sprintf("Signed calls over loopback (%d calls to each server per line, in alternating blocks of %d per client)", c.n, c.block),
-		Head: []string{"call", "clients", "floor calls/s", "sim calls/s", "sim / floor", "floor p50 / p99 ms", "sim p50 / p99 ms", "sim p99 / floor p99",
-			"server CPU ms/call floor / sim", "targets"},
-	}
-	for _, op := range []string{"create", "query"} {
-		for _, conc := range []int{1, 16} {
-			// Warm-up, not measured: connections, caches.
-			if _, _, err := bench.Compare(ctx, conc, 4*conc, conc, calls[op](floorClient, false), calls[op](simClient, true)); err != nil {
-				return fmt.Errorf("%s c=%d: %w", op, conc, err)
-			}
-			fCPU0, err := fl.cpu()
-			if err != nil {
-				return err
-			}
-			sCPU0, err := sim.cpu()
-			if err != nil {
-				return err
-			}
-			f, s, err := bench.Compare(ctx, conc, c.n, c.block*conc, calls[op](floorClient, false), calls[op](simClient, true))
-			if err != nil {
-				return fmt.Errorf("%s c=%d: %w", op, conc, err)
-			}
-			fCPU1, err := fl.cpu()
-			if err != nil {
-				return err
-			}
-			sCPU1, err := sim.cpu()
-			if err != nil {
-				return err
-			}
-			fPer, sPer := (fCPU1-fCPU0)/time.Duration(f.Calls), (sCPU1-sCPU0)/time.Duration(s.Calls)
-			logf("%s c=%d: floor %.0f calls/s p50 %s p99 %s cpu %s; sim %.0f calls/s p50 %s p99 %s cpu %s", op, conc,
-				f.Rate(), ms(f.Pct(.5)), ms(f.Pct(.99)), ms(fPer), s.Rate(), ms(s.Pct(.5)), ms(s.Pct(.99)), ms(sPer))
-			want := map[string]float64{"create": .8, "query": .9}[op]
-			rateOK := s.Rate()/f.Rate() >= want
-			p99OK := float64(s.Pct(.99)) <= 1.5*float64(f.Pct(.99))
-			sec.Rows = append(sec.Rows, []string{
-				op, strconv.Itoa(conc),
-				fmt.Sprintf("%.0f", f.Rate()), fmt.Sprintf("%.0f", s.Rate()), pctOf(s.Rate(), f.Rate()),
-				ms(f.Pct(.5)) + " / " + ms(f.Pct(.99)), ms(s.Pct(.5)) + " / " + ms(s.Pct(.99)),
-				ratio(float64(s.Pct(.99)), float64(f.Pct(.99))),
-				ms(fPer) + " / " + ms(sPer),
-				fmt.Sprintf("≥ %.0f%%: %s; p99 ≤ 1.5×: %s", want*100, mark(rateOK), mark(p99OK)),
-			})
-		}
-	}
-	sec.Notes = []string{"Both servers are separate processes started from their binaries; the load generator signs every request and verifies every response's signature, as an SDK does, over keep-alive connections. calls/s is calls over the summed wall time of a server's blocks; p50/p99 over all its calls. Server CPU is the server process's user+system time (/proc/PID/stat) over the measurement, per call: the figure least disturbed by other work on the machine."}
-	rep.add(sec)
-	return nil
-}
-
 func latency(ctx context.Context, c *config, rep *report) error {
 	smallDB, err := database(ctx, c, c.small)
 	if err != nil {
@@ -720,96 +468,6 @@ func latency(ctx context.Context, c *config, rep *report) error {
 		fmt.Sprintf("Flat latency (1M p50 within 10%% of 1k p50): %s.", mark(flat)),
 	}
 	rep.add(sec)
-	return nil
-}
-
-func memory(ctx context.Context, c *config, rep *report) error {
-	db, err := database(ctx, c, c.readyOrders)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(c.dir, "rss.db")
-	if err := copyFile(db.path, path); err != nil {
-		return err
-	}
-	sim, err := startServer(ctx, c, "sim-rss", c.sim, "serve", "--db", path)
-	if err != nil {
-		return err
-	}
-	defer sim.stop()
-	fl, err := startServer(ctx, c, "floor-rss", c.floor)
-	if err != nil {
-		return err
-	}
-	defer fl.stop()
-	time.Sleep(time.Second)
-	type reading struct{ hwm, rss int64 }
-	read := func() (s, f reading, err error) {
-		if s.hwm, s.rss, err = sim.memory(); err != nil {
-			return
-		}
-		f.hwm, f.rss, err = fl.memory()
-		return
-	}
-	simIdle, flIdle, err := read()
-	if err != nil {
-		return err
-	}
-	simClient, err := bench.NewClient(sim.url, 16)
-	if err != nil {
-		return err
-	}
-	floorClient, err := bench.NewClient(fl.url, 16)
-	if err != nil {
-		return err
-	}
-	runID := "M" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	var simRounds, flRounds []reading
-	var simCalls, flCalls bench.Result
-	for round := range 2 {
-		logf("memory round %d: %d creates and %d queries of random orders at 16 clients", round+1, c.rssCalls, c.rssCalls)
-		f, s, err := bench.Compare(ctx, 16, c.rssCalls, c.block*16,
-			func(int) error { return bench.Create(ctx, floorClient, "FLOOR") },
-			func(i int) error { return bench.Create(ctx, simClient, bench.OrderNo(runID, round*c.rssCalls+i)) })
-		if err != nil {
-			return err
-		}
-		flCalls.Add(f)
-		simCalls.Add(s)
-		f, s, err = bench.Compare(ctx, 16, c.rssCalls, c.block*16,
-			func(int) error { return bench.Query(ctx, floorClient, "FLOOR") },
-			func(int) error { return bench.Query(ctx, simClient, bench.OrderNo("P", rand.IntN(c.readyOrders))) })
-		if err != nil {
-			return err
-		}
-		flCalls.Add(f)
-		simCalls.Add(s)
-		sr, fr, err := read()
-		if err != nil {
-			return err
-		}
-		simRounds, flRounds = append(simRounds, sr), append(flRounds, fr)
-	}
-	mb := func(kb int64) string { return fmt.Sprintf("%.1f", float64(kb)/1024) }
-	row := func(name string, idle reading, rounds []reading, res bench.Result, target string) []string {
-		return []string{name, mb(idle.hwm) + " / " + mb(idle.rss), mb(rounds[0].hwm) + " / " + mb(rounds[0].rss),
-			mb(rounds[1].hwm) + " / " + mb(rounds[1].rss), fmt.Sprintf("%.0f, %s", res.Rate(), ms(res.Pct(.99))), target}
-	}
-	var wal string
-	if st, err := os.Stat(path + "-wal"); err == nil {
-		wal = fmt.Sprintf(" Its WAL file was %.1f MB at the end.", float64(st.Size())/1e6)
-	}
-	rep.add(section{
-		Title: fmt.Sprintf("Memory: peak RSS (VmHWM) / RSS (VmRSS) in MB from /proc/PID/status; payscore-sim serving a %d-order database", c.readyOrders),
-		Head: []string{"server", "idle", fmt.Sprintf("after round 1: %d creates + %d queries", c.rssCalls, c.rssCalls),
-			"after round 2: as many again", "calls/s, p99 ms (16 clients)", "target"},
-		Rows: [][]string{
-			row("floor server (reference)", flIdle, flRounds, flCalls, ""),
-			row("payscore-sim", simIdle, simRounds, simCalls, "< 60 MB: "+mark(simRounds[1].hwm < 60*1024)),
-		},
-		Notes: []string{fmt.Sprintf("The floor gets the same calls in alternating blocks. payscore-sim ends with %d orders; the queries pick orders across all of them.%s",
-			c.readyOrders+2*c.rssCalls, wal)},
-	})
 	return nil
 }
 

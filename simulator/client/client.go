@@ -120,14 +120,17 @@ func (c *Client) Send(req *http.Request) (*Response, error) {
 	}
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if c.Verify != nil {
-		if err := c.verify(r); err != nil {
+		if err := c.VerifyResponse(r); err != nil {
 			return r, err
 		}
 	}
 	return r, nil
 }
 
-func (c *Client) verify(r *Response) error {
+// VerifyResponse checks r's Wechatpay-Signature with the key Verify holds for its
+// Wechatpay-Serial. Send calls it when Verify is set; a caller that sent with Verify unset, to
+// keep the check out of a timed loop, calls it afterwards.
+func (c *Client) VerifyResponse(r *Response) error {
 	serial := r.Header.Get("Wechatpay-Serial")
 	key, ok := c.Verify[serial]
 	if !ok {
