@@ -20,6 +20,14 @@ import (
 // merchant's certificate or public key, never its private key.
 type config struct {
 	Merchants []merchantConfig `yaml:"merchants"`
+	// CORSOrigins are added to --cors-origin.
+	CORSOrigins []string `yaml:"cors_origins"`
+}
+
+// loadedConfig is a config file, checked.
+type loadedConfig struct {
+	merchants   []*simulator.Merchant
+	corsOrigins []string
 }
 
 type merchantConfig struct {
@@ -43,7 +51,7 @@ type certificateConfig struct {
 
 // loadConfig reads and checks the config file at path. Unknown keys are errors, with their line,
 // so a typo never silently drops a setting.
-func loadConfig(path string) ([]*simulator.Merchant, error) {
+func loadConfig(path string) (*loadedConfig, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -69,7 +77,7 @@ func loadConfig(path string) ([]*simulator.Merchant, error) {
 		seen[m.MchID] = true
 		merchants = append(merchants, m)
 	}
-	return merchants, nil
+	return &loadedConfig{merchants, cfg.CORSOrigins}, nil
 }
 
 func (mc merchantConfig) merchant(dir string) (*simulator.Merchant, error) {

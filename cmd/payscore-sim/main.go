@@ -26,7 +26,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		// The flag package has printed the usage, which was asked for: not a failure.
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "payscore-sim:", err)
 		os.Exit(1)
 	}
@@ -57,42 +62,83 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
-func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+// serveOptions are serve's flags, parsed.
+type serveOptions struct {
+	addr, db, config, controlToken string
+	schedule                       simulator.RetrySchedule
+	deductionDelay                 time.Duration
+	seeds, corsOrigins             []string
+}
+
+func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", envOr(getenv, "PAYSCORE_SIM_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env PAYSCORE_SIM_ADDR)")
-	db := fs.String("db", envOr(getenv, "PAYSCORE_SIM_DB", "payscore-sim.db"), "SQLite database file, or :memory: (env PAYSCORE_SIM_DB)")
-	cfg := fs.String("config", envOr(getenv, "PAYSCORE_SIM_CONFIG", ""), "YAML file of merchants beside the demo merchant (env PAYSCORE_SIM_CONFIG)")
+	o := &serveOptions{}
+	fs.StringVar(&o.addr, "addr", envOr(getenv, "PAYSCORE_SIM_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env PAYSCORE_SIM_ADDR)")
+	fs.StringVar(&o.db, "db", envOr(getenv, "PAYSCORE_SIM_DB", "payscore-sim.db"), "SQLite database file, or :memory: (env PAYSCORE_SIM_DB)")
+	fs.StringVar(&o.config, "config", envOr(getenv, "PAYSCORE_SIM_CONFIG", ""), "YAML file of merchants beside the demo merchant (env PAYSCORE_SIM_CONFIG)")
 	notifySchedule := fs.String("notify-schedule", envOr(getenv, "PAYSCORE_SIM_NOTIFY_SCHEDULE", "payscore"),
 		"notification retry schedule: payscore, apiv3, fast, or a list of waits like 1s,5s,30s (env PAYSCORE_SIM_NOTIFY_SCHEDULE)")
-	controlToken := fs.String("control-token", envOr(getenv, "PAYSCORE_SIM_CONTROL_TOKEN", ""), "token the control API, pages and dashboard require; set it when the address is not loopback (env PAYSCORE_SIM_CONTROL_TOKEN)")
+	fs.StringVar(&o.controlToken, "control-token", envOr(getenv, "PAYSCORE_SIM_CONTROL_TOKEN", ""), "token the control API, pages and dashboard require; set it when the address is not loopback (env PAYSCORE_SIM_CONTROL_TOKEN)")
 	deductionDelay := fs.String("deduction-delay", envOr(getenv, "PAYSCORE_SIM_DEDUCTION_DELAY", simulator.DefaultDeductionDelay.String()),
 		"how long after complete or /pay Pay Score deducts, for merchants without a deduction_delay setting (env PAYSCORE_SIM_DEDUCTION_DELAY)")
-	seed := newSeedFlag(getenv("PAYSCORE_SIM_SEED"))
+	seed := newListFlag(getenv("PAYSCORE_SIM_SEED"))
 	fs.Var(seed, "seed", "seed file of merchants, authorizations and orders to prepare; repeat or separate with commas (env PAYSCORE_SIM_SEED)")
+	cors := newListFlag(getenv("PAYSCORE_SIM_CORS_ORIGIN"))
+	fs.Var(cors, "cors-origin", "origin (scheme://host:port) of a web page that may call the control API besides loopback pages, as the H5 shim does; repeat or separate with commas (env PAYSCORE_SIM_CORS_ORIGIN)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	seeds, err := loadSeeds(seed.files)
+	if err := refuseEmpty(fs, "db", "give a database file, or :memory: for one that keeps nothing"); err != nil {
+		return nil, err
+	}
+	if err := refuseEmpty(fs, "control-token", "give a token, or leave the flag out to serve without one"); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.deductionDelay, err = time.ParseDuration(*deductionDelay); err != nil || o.deductionDelay <= 0 {
+		return nil, fmt.Errorf("--deduction-delay %q: must be a positive duration such as 200ms: the deduction comes after the call", *deductionDelay)
+	}
+	if o.schedule, err = simulator.ParseRetrySchedule(*notifySchedule); err != nil {
+		return nil, fmt.Errorf("--notify-schedule: %w", err)
+	}
+	o.seeds, o.corsOrigins = seed.values, cors.values
+	return o, nil
+}
+
+// refuseEmpty refuses a flag given with an empty value, which would otherwise mean its default
+// (or, for --control-token, no token at all) without a word.
+func refuseEmpty(fs *flag.FlagSet, name, hint string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name && f.Value.String() == "" {
+			err = fmt.Errorf("--%s is empty: %s", name, hint)
+		}
+	})
+	return err
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	o, err := parseServeFlags(args, getenv)
 	if err != nil {
 		return err
 	}
-	delay, err := time.ParseDuration(*deductionDelay)
-	if err != nil || delay <= 0 {
-		return fmt.Errorf("--deduction-delay %q: must be a positive duration such as 200ms: the deduction comes after the call", *deductionDelay)
-	}
-	schedule, err := simulator.ParseRetrySchedule(*notifySchedule)
+	seeds, err := loadSeeds(o.seeds)
 	if err != nil {
-		return fmt.Errorf("--notify-schedule: %w", err)
+		return err
 	}
 	var merchants []*simulator.Merchant
-	if *cfg != "" {
-		if merchants, err = loadConfig(*cfg); err != nil {
+	corsOrigins := o.corsOrigins
+	if o.config != "" {
+		cfg, err := loadConfig(o.config)
+		if err != nil {
 			return err
 		}
+		merchants, corsOrigins = cfg.merchants, append(cfg.corsOrigins, corsOrigins...)
 	}
 	merchants = append(merchants, seeds.merchants...)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	a, err := app.Open(ctx, app.Options{Addr: *addr, DB: *db, Merchants: merchants, Logger: logger, NotifySchedule: schedule, ControlToken: *controlToken, DeductionDelay: delay})
+	a, err := app.Open(ctx, app.Options{Addr: o.addr, DB: o.db, Merchants: merchants, Logger: logger,
+		NotifySchedule: o.schedule, ControlToken: o.controlToken, CORSOrigins: corsOrigins, DeductionDelay: o.deductionDelay})
 	if err != nil {
 		return err
 	}
@@ -103,12 +149,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 		return errors.Join(err, a.Close(shutdown))
 	}
 	fmt.Fprintf(stdout, "payscore-sim listening on %s (database %s, %d merchants; demo credentials at %[1]s/sim/v1/demo-credentials)\n",
-		a.URL(), *db, len(a.Merchants.All()))
+		a.URL(), o.db, len(a.Merchants.All()))
 	for _, line := range seeded {
 		fmt.Fprintln(stdout, line)
 	}
-	if *controlToken == "" && !loopback(*addr) {
-		logger.Warn("the control API, pages and dashboard are open to anyone who reaches " + *addr + ": set --control-token")
+	if o.controlToken == "" && !loopback(o.addr) {
+		logger.Warn("the control API, pages and dashboard are open to anyone who reaches " + o.addr + ": set --control-token")
 	}
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)

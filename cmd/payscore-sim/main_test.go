@@ -103,10 +103,11 @@ merchants:
     settings:
       reject_cancel_after_complete: true
 `)
-	merchants, err := loadConfig(cfg)
+	loaded, err := loadConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	merchants := loaded.merchants
 	if len(merchants) != 1 {
 		t.Fatalf("got %d merchants", len(merchants))
 	}

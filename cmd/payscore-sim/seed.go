@@ -5,42 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/scenario"
 )
-
-// seedFlag is serve's --seed: seed files, the flag repeated or comma-separated. The environment's
-// PAYSCORE_SIM_SEED is the default; a --seed on the command line replaces it.
-type seedFlag struct {
-	files   []string
-	fromEnv bool
-}
-
-func newSeedFlag(env string) *seedFlag {
-	f := &seedFlag{fromEnv: true}
-	f.add(env)
-	return f
-}
-
-func (f *seedFlag) add(v string) {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			f.files = append(f.files, p)
-		}
-	}
-}
-
-func (f *seedFlag) String() string { return strings.Join(f.files, ",") }
-
-func (f *seedFlag) Set(v string) error {
-	if f.fromEnv {
-		f.files, f.fromEnv = nil, false
-	}
-	f.add(v)
-	return nil
-}
 
 // seeds are the parsed seed files: the merchants to serve, and the world to make.
 type seeds struct {

@@ -38,6 +38,9 @@ type Options struct {
 	// DeductionDelay is how long after complete or /pay Pay Score deducts, for merchants
 	// without a delay of their own; zero means simulator.DefaultDeductionDelay.
 	DeductionDelay time.Duration
+	// CORSOrigins are the web origins, beside loopback pages, that may call the control API
+	// from a browser (see simhttp.ParseOrigin).
+	CORSOrigins []string
 }
 
 // App is a running simulator.
@@ -62,6 +65,13 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	origins := make([]string, len(opts.CORSOrigins))
+	for i, o := range opts.CORSOrigins {
+		var err error
+		if origins[i], err = simhttp.ParseOrigin(o); err != nil {
+			return nil, fmt.Errorf("--cors-origin: %w", err)
+		}
 	}
 	platform, err := fixtures.Platform()
 	if err != nil {
@@ -119,6 +129,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	s.Platform = platform
 	s.DemoCredentials = fixtures.DemoCredentials()
 	s.ControlToken = opts.ControlToken
+	s.CORSOrigins = origins
 	s.Logger = opts.Logger
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())

@@ -32,10 +32,12 @@ func (s *Server) registerPageRoutes() {
 	s.echo.StaticFS("/static", web.Static)
 	s.echo.GET("/sim/open", s.handleOpenPage)
 	s.echo.GET("/sim/visits/:id", s.handleVisitPage)
-	s.echo.POST("/sim/visits/:id/confirm", s.pageAction((*simulator.Service).ConfirmVisit))
-	s.echo.POST("/sim/visits/:id/return", s.pageAction((*simulator.Service).ReturnVisit))
-	s.echo.POST("/sim/visits/:id/back", s.pageAction((*simulator.Service).BackVisit))
-	s.echo.POST("/sim/visits/:id/authorize", s.pageAction(func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
+	// The buttons, like the dashboard's, work from the simulator's own pages only.
+	post := func(path string, h echo.HandlerFunc) { s.echo.POST(path, h, s.dashSameOrigin) }
+	post("/sim/visits/:id/confirm", s.pageAction((*simulator.Service).ConfirmVisit))
+	post("/sim/visits/:id/return", s.pageAction((*simulator.Service).ReturnVisit))
+	post("/sim/visits/:id/back", s.pageAction((*simulator.Service).BackVisit))
+	post("/sim/visits/:id/authorize", s.pageAction(func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
 		return svc.AuthorizeVisit(ctx, id, "")
 	}))
 }
@@ -275,7 +277,10 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Security-Policy", pageCSP+"; frame-ancestors "+s.frameAncestors(c.Request().URL.Path))
 	h.Set("X-Content-Type-Options", "nosniff")
+	if !strings.HasPrefix(c.Request().URL.Path, "/sim/") {
+		h.Set("X-Frame-Options", "DENY")
+	}
 	return c.HTMLBlob(status, buf.Bytes())
 }

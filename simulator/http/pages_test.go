@@ -447,9 +447,9 @@ func pageChromium(t *testing.T) string {
 	return path
 }
 
-// pageBrowser starts one headless Chromium for the test and its subtests, and stops it when
-// the test ends.
-func pageBrowser(t *testing.T) context.Context {
+// pageBrowser starts one headless Chromium for the test and its subtests, with the extra
+// options, and stops it when the test ends.
+func pageBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(pageChromium(t)),
@@ -466,6 +466,7 @@ func pageBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })

@@ -30,7 +30,10 @@ type Server struct {
 	DemoCredentials any
 	// ControlToken, when set, is required by the control API, the pages and the dashboard.
 	ControlToken string
-	Logger       *slog.Logger
+	// CORSOrigins are the web origins (scheme://host[:port], as ParseOrigin returns them) that
+	// may call the control API from a browser, beside loopback pages.
+	CORSOrigins []string
+	Logger      *slog.Logger
 
 	echo *echo.Echo
 	ln   net.Listener
@@ -47,7 +50,10 @@ func NewServer() *Server {
 	s := &Server{echo: echo.New(), Logger: slog.Default()}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
-	s.echo.Pre(s.requireToken)
+	// Before routing, in this order: CORS answers preflights, which carry no token; a browser's
+	// write from an untrusted page is refused before the token is even looked at; then the
+	// token. Checks of the APIv3's own (see registerAPIRoutes) come after.
+	s.echo.Pre(s.controlCORS, s.refuseCrossOriginControl, s.requireToken)
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.registerAPIRoutes()
 	s.registerControlRoutes()

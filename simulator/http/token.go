@@ -1,7 +1,9 @@
 package http
 
 import (
-	"crypto/subtle"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"net/http"
 	"strings"
 
@@ -24,15 +26,11 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		r := c.Request()
-		token := r.Header.Get("X-Payscore-Sim-Token")
-		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token == "" {
-			token = bearer
-		}
-		if q := r.URL.Query().Get("token"); q != "" && token == "" {
-			token = q
-			if s.validToken(q) {
-				c.SetCookie(&http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-			}
+		token := explicitToken(r)
+		if q := r.URL.Query().Get("token"); q != "" && token == q && s.validToken(q) {
+			// Strict: the browser sends it from the simulator's own pages only, never along
+			// with a request another site's page starts.
+			c.SetCookie(&http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		}
 		if cookie, err := r.Cookie(tokenCookie); err == nil && token == "" {
 			token = cookie.Value
@@ -48,8 +46,37 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// explicitToken is the token the request carries itself, rather than in a cookie: the
+// X-Payscore-Sim-Token header, else Authorization: Bearer, else ?token=.
+func explicitToken(r *http.Request) string {
+	if t := r.Header.Get("X-Payscore-Sim-Token"); t != "" {
+		return t
+	}
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && bearer != "" {
+		return bearer
+	}
+	return r.URL.Query().Get("token")
+}
+
+// tokenKey keys the HMACs that validToken compares; any key will do, as long as a client
+// cannot choose it.
+var tokenKey = func() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails
+	return k
+}()
+
+// validToken compares the HMACs of token and of the control token, which have one length
+// whatever the token's: subtle.ConstantTimeCompare of the tokens themselves returns at once
+// when the lengths differ, which tells a client the token's length.
 func (s *Server) validToken(token string) bool {
-	return subtle.ConstantTimeCompare([]byte(token), []byte(s.ControlToken)) == 1
+	return hmac.Equal(tokenMAC(token), tokenMAC(s.ControlToken))
+}
+
+func tokenMAC(token string) []byte {
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write([]byte(token))
+	return m.Sum(nil)
 }
 
 // guarded reports whether path is behind the control token: everything but the APIv3, the

@@ -24,6 +24,11 @@
  *   simulator      the simulator's base URL (default: where this script was loaded from)
  *   platform       'ios' (default) or 'android'
  *   pollInterval   milliseconds between polls of the visit (default 300)
+ *   token          the simulator's control token, when it was started with --control-token
+ *                  (data-token); sent as the X-Payscore-Sim-Token header, never in a cookie
+ *
+ * The simulator answers CORS to pages on loopback (localhost, 127.0.0.1, any port) and to the
+ * origins given with its --cors-origin; a page served from anywhere else needs the latter.
  *
  * Plain ES2017, no dependencies, no build step.
  */
@@ -43,6 +48,7 @@
     simulator: scriptAttr('simulator') || (script && script.src ? new URL('..', script.src).href : ''),
     platform: scriptAttr('platform'),
     pollInterval: Number(scriptAttr('poll-interval')) || 0,
+    token: scriptAttr('token'),
   };
 
   function settings() {
@@ -51,7 +57,18 @@
       simulator: String(g.simulator || tagSettings.simulator || '').replace(/\/+$/, ''),
       platform: String(g.platform || tagSettings.platform || 'ios').toLowerCase(),
       pollInterval: Number(g.pollInterval) || tagSettings.pollInterval || 300,
+      token: String(g.token || tagSettings.token || ''),
     };
+  }
+
+  // headers are a request's headers with the control token, when one is set.
+  function headers(h) {
+    h = Object.assign({}, h);
+    var token = settings().token;
+    if (token) {
+      h['X-Payscore-Sim-Token'] = token;
+    }
+    return h;
   }
 
   var inWeChat = /MicroMessenger/i.test(navigator.userAgent);
@@ -87,7 +104,7 @@
     try {
       resp = await fetch(sim + '/sim/v1/visits', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: headers({ 'Content-Type': 'application/json' }),
         body: JSON.stringify({ businessType: args.businessType, queryString: args.queryString }),
       });
       body = await resp.json().catch(function () { return null; });
@@ -120,7 +137,7 @@
       await sleep(settings().pollInterval);
       var resp, v;
       try {
-        resp = await fetch(url, { cache: 'no-store' });
+        resp = await fetch(url, { cache: 'no-store', headers: headers() });
         v = await resp.json();
       } catch (e) {
         console.warn(PREFIX, 'polling the visit failed; trying again', e);
@@ -212,7 +229,7 @@
     open.closing = true;
     var url = settings().simulator + '/sim/v1/visits/' + encodeURIComponent(open.id) + '/back';
     try {
-      var resp = await fetch(url, { method: 'POST' });
+      var resp = await fetch(url, { method: 'POST', headers: headers() });
       if (!resp.ok) {
         console.warn(PREFIX, 'the simulator refused the back icon', await resp.json().catch(function () { return null; }));
       }
