@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
+	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
 )
 
 func main() {
@@ -68,6 +70,7 @@ type serveOptions struct {
 	schedule                       simulator.RetrySchedule
 	deductionDelay                 time.Duration
 	seeds, corsOrigins             []string
+	maxConnections                 int
 }
 
 func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, error) {
@@ -85,8 +88,17 @@ func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, 
 	fs.Var(seed, "seed", "seed file of merchants, authorizations and orders to prepare; repeat or separate with commas (env PAYSCORE_SIM_SEED)")
 	cors := newListFlag(getenv("PAYSCORE_SIM_CORS_ORIGIN"))
 	fs.Var(cors, "cors-origin", "origin (scheme://host:port) of a web page that may call the control API besides loopback pages, as the H5 shim does; repeat or separate with commas (env PAYSCORE_SIM_CORS_ORIGIN)")
+	maxConnections, err := envInt(getenv, "PAYSCORE_SIM_MAX_CONNECTIONS", simhttp.DefaultMaxConnections)
+	if err != nil {
+		return nil, err
+	}
+	fs.IntVar(&o.maxConnections, "max-connections", maxConnections,
+		"HTTP connections open at once; at the cap a new one replaces the longest idle (env PAYSCORE_SIM_MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.maxConnections < 1 {
+		return nil, fmt.Errorf("--max-connections %d: must be at least 1", o.maxConnections)
 	}
 	if err := refuseEmpty(fs, "db", "give a database file, or :memory: for one that keeps nothing"); err != nil {
 		return nil, err
@@ -94,7 +106,6 @@ func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, 
 	if err := refuseEmpty(fs, "control-token", "give a token, or leave the flag out to serve without one"); err != nil {
 		return nil, err
 	}
-	var err error
 	if o.deductionDelay, err = time.ParseDuration(*deductionDelay); err != nil || o.deductionDelay <= 0 {
 		return nil, fmt.Errorf("--deduction-delay %q: must be a positive duration such as 200ms: the deduction comes after the call", *deductionDelay)
 	}
@@ -115,6 +126,19 @@ func refuseEmpty(fs *flag.FlagSet, name, hint string) error {
 		}
 	})
 	return err
+}
+
+// envInt is envOr for a whole number.
+func envInt(getenv func(string) string, key string, def int) (int, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: must be a whole number", key, v)
+	}
+	return n, nil
 }
 
 func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
@@ -138,7 +162,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	merchants = append(merchants, seeds.merchants...)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	a, err := app.Open(ctx, app.Options{Addr: o.addr, DB: o.db, Merchants: merchants, Logger: logger,
-		NotifySchedule: o.schedule, ControlToken: o.controlToken, CORSOrigins: corsOrigins, DeductionDelay: o.deductionDelay})
+		NotifySchedule: o.schedule, ControlToken: o.controlToken, CORSOrigins: corsOrigins, DeductionDelay: o.deductionDelay,
+		MaxConnections: o.maxConnections})
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	// CORSOrigins are the web origins, beside loopback pages, that may call the control API
 	// from a browser (see simhttp.ParseOrigin).
 	CORSOrigins []string
+	// MaxConnections caps the HTTP connections open at once; zero means
+	// simhttp.DefaultMaxConnections.
+	MaxConnections int
 }
 
 // App is a running simulator.
@@ -130,6 +133,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	s.DemoCredentials = fixtures.DemoCredentials()
 	s.ControlToken = opts.ControlToken
 	s.CORSOrigins = origins
+	s.MaxConnections = opts.MaxConnections
 	s.Logger = opts.Logger
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,15 +32,17 @@ type Server struct {
 	// CORSOrigins are the web origins (scheme://host[:port], as ParseOrigin returns them) that
 	// may call the control API from a browser, beside loopback pages.
 	CORSOrigins []string
-	Logger      *slog.Logger
+	// MaxConnections caps the open connections; zero means DefaultMaxConnections.
+	MaxConnections int
+	Logger         *slog.Logger
 
 	echo *echo.Echo
 	ln   net.Listener
 	srv  *http.Server
 
-	// fresh holds the connections that have not sent a request yet (see Close).
+	// conns holds the open connections (see trackConn and Close).
 	mu      sync.Mutex
-	fresh   map[net.Conn]bool
+	conns   map[net.Conn]*connInfo
 	closing bool
 }
 
@@ -50,10 +51,11 @@ func NewServer() *Server {
 	s := &Server{echo: echo.New(), Logger: slog.Default()}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
-	// Before routing, in this order: CORS answers preflights, which carry no token; a browser's
-	// write from an untrusted page is refused before the token is even looked at; then the
-	// token. Checks of the APIv3's own (see registerAPIRoutes) come after.
-	s.echo.Pre(s.controlCORS, s.refuseCrossOriginControl, s.requireToken)
+	// Before routing, in this order: every body is bounded; CORS answers preflights, which
+	// carry no token; a browser's write from an untrusted page is refused before the token is
+	// even looked at; then the token. Checks of the APIv3's own (see registerAPIRoutes) come
+	// after.
+	s.echo.Pre(limitBody, s.controlCORS, s.refuseCrossOriginControl, s.requireToken)
 	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.registerAPIRoutes()
 	s.registerControlRoutes()
@@ -72,8 +74,8 @@ func (s *Server) Open(addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.ln = ln
-	s.fresh = map[net.Conn]bool{}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: s.trackConn}
+	s.conns = map[net.Conn]*connInfo{}
+	s.srv = s.newHTTPServer()
 	go func() {
 		if err := s.srv.Serve(errorRewriteListener{ln, s}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("serve", "err", err)
@@ -87,20 +89,6 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
-// trackConn keeps the set of connections on which no request has started.
-func (s *Server) trackConn(c net.Conn, state http.ConnState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case state == http.StateNew && s.closing:
-		c.Close()
-	case state == http.StateNew:
-		s.fresh[c] = true
-	default:
-		delete(s.fresh, c)
-	}
-}
-
 // Close stops accepting requests and waits for those in flight until ctx ends. net/http's
 // Shutdown waits up to 5 s for a connection that has not sent its first request (an HTTP client
 // often dials one more than it uses); nothing is in flight on those, so they are closed at once.
@@ -110,8 +98,10 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.closing = true
-	for c := range s.fresh {
-		c.Close()
+	for c, info := range s.conns {
+		if info.state == http.StateNew {
+			c.Close()
+		}
 	}
 	s.mu.Unlock()
 	return s.srv.Shutdown(ctx)
