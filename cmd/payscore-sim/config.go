@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -52,12 +51,11 @@ type certificateConfig struct {
 // loadConfig reads and checks the config file at path. Unknown keys are errors, with their line,
 // so a typo never silently drops a setting.
 func loadConfig(path string) (*loadedConfig, error) {
-	f, err := os.Open(path)
+	data, err := readFileLimited(path, maxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var cfg config
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
@@ -155,7 +153,7 @@ func readPEM(dir, v string) ([]byte, error) {
 	if !filepath.IsAbs(v) {
 		v = filepath.Join(dir, v)
 	}
-	b, err := os.ReadFile(v)
+	b, err := readFileLimited(v, maxPEMBytes)
 	if err != nil {
 		return nil, err
 	}

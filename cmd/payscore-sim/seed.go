@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
@@ -20,7 +19,7 @@ type seeds struct {
 func loadSeeds(paths []string) (*seeds, error) {
 	s := &seeds{}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
+		data, err := readFileLimited(path, maxSeedBytes)
 		if err != nil {
 			return nil, fmt.Errorf("--seed: %w", err)
 		}

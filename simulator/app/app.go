@@ -134,6 +134,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	s.ControlToken = opts.ControlToken
 	s.CORSOrigins = origins
 	s.MaxConnections = opts.MaxConnections
+	s.Writable = db.CheckWritable
 	s.Logger = opts.Logger
 	if err := s.Open(opts.Addr); err != nil {
 		return nil, errors.Join(err, db.Close())

@@ -32,6 +32,9 @@ type Server struct {
 	// CORSOrigins are the web origins (scheme://host[:port], as ParseOrigin returns them) that
 	// may call the control API from a browser, beside loopback pages.
 	CORSOrigins []string
+	// Writable, when set, tells /healthz whether the database takes writes: a full disk makes
+	// every create fail, and a health check that still answered 200 would hide it.
+	Writable func(context.Context) error
 	// MaxConnections caps the open connections; zero means DefaultMaxConnections.
 	MaxConnections int
 	Logger         *slog.Logger
@@ -56,13 +59,25 @@ func NewServer() *Server {
 	// even looked at; then the token. Checks of the APIv3's own (see registerAPIRoutes) come
 	// after.
 	s.echo.Pre(limitBody, s.controlCORS, s.refuseCrossOriginControl, s.requireToken)
-	s.echo.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	s.echo.GET("/healthz", s.handleHealthz)
 	s.registerAPIRoutes()
 	s.registerControlRoutes()
 	s.registerPageRoutes()
 	s.registerDashboardRoutes()
 	s.registerShimRoutes()
 	return s
+}
+
+// handleHealthz answers 200 while the simulator can do its work, else 503 with the reason.
+func (s *Server) handleHealthz(c echo.Context) error {
+	if s.Writable != nil {
+		if err := s.Writable(c.Request().Context()); err != nil {
+			s.Logger.Error("health check", "err", err)
+			return s.respondJSON(c, http.StatusServiceUnavailable, errorBody{Code: simulator.CodeSystemError, Message: "模拟器不可用",
+				Detail: map[string]any{"issue": err.Error()}})
+		}
+	}
+	return c.String(http.StatusOK, "ok\n")
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

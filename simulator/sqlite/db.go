@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,6 +186,8 @@ type DB struct {
 	// writer, so a query need not queue behind the one writing connection. An in-memory
 	// database has just the one connection, and read is db.
 	read *sql.DB
+	// lock is the file whose exclusive lock keeps other simulators off a file database.
+	lock *os.File
 }
 
 var memoryDBs atomic.Int64
@@ -229,11 +232,19 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	u.RawQuery = params.Encode()
 
+	var lock *os.File
+	if !memory {
+		var err error
+		if lock, err = lockFile(dsn); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sql.Open("sqlite3", u.String())
 	if err != nil {
+		closeLock(lock)
 		return nil, err
 	}
-	d := &DB{db: db}
+	d := &DB{db: db, lock: lock}
 	if !memory {
 		// SQLite lets one connection write at a time, and a connection that finds the write lock
 		// taken polls for it, sleeping up to 100 ms between tries, until busy_timeout ends: under
@@ -255,6 +266,11 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	if err := d.migrate(ctx, !memory); err != nil {
+		d.Close()
+		return nil, err
+	}
+	// A read-only file opens and reads: refuse it now rather than fail every write.
+	if err := d.CheckWritable(ctx); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -294,7 +310,16 @@ func (d *DB) Close() error {
 	if d.read != nil && d.read != d.db {
 		d.read.Close()
 	}
-	return d.db.Close()
+	err := d.db.Close()
+	closeLock(d.lock)
+	return err
+}
+
+// closeLock releases the lock, which closing its file does.
+func closeLock(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 // readConns bounds the connections that serve queries of a file database.
