@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -62,23 +65,45 @@ func (c *check) optRange(field string, v *int64, min, max int64) {
 	}
 }
 
-// notifyURL applies the documented rules (absolute, no query) but lets http through: local
-// receivers and compose service names have no certificate. It returns a warning for http.
+// notifyURL applies production's rules (an absolute https URL of a host, no query) but lets
+// http through: local receivers and compose service names have no certificate. It returns a
+// warning for http. Link-local and cloud metadata addresses are refused when a notification is
+// sent, where the host's address is known (see notify.Worker.AllowLinkLocal).
 func (c *check) notifyURL(field, v string) (warning string) {
 	c.str(field, v, 1, 255)
 	if c.err != nil {
 		return ""
 	}
+	if issue := notifyURLIssue(v); issue != "" {
+		c.fail(field, v, issue)
+		return ""
+	}
+	if strings.HasPrefix(v, "http:") {
+		return fmt.Sprintf("notify_url %s is http: production requires https", v)
+	}
+	return ""
+}
+
+// notifyURLIssue says what is wrong with a notify_url, or "" when nothing is.
+func notifyURLIssue(v string) string {
+	if i := strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		return fmt.Sprintf("must not contain spaces or control characters (one is at byte %d); percent-encode them", i)
+	}
 	u, err := url.Parse(v)
 	switch {
-	case err != nil || u.Host == "":
-		c.fail(field, v, "must be an absolute https URL")
+	case err != nil || u.Host == "" || u.Hostname() == "":
+		return "must be an absolute https URL with a host"
 	case u.Scheme != "https" && u.Scheme != "http":
-		c.fail(field, v, "must use https (the simulator also accepts http)")
+		return "must use https (the simulator also accepts http)"
+	case u.User != nil:
+		return "must not carry a user name or password (user:pass@): WeChat sends no credentials"
 	case u.RawQuery != "" || u.ForceQuery:
-		c.fail(field, v, "must not carry query parameters")
-	case u.Scheme == "http":
-		return fmt.Sprintf("notify_url %s is http: production requires https", v)
+		return "must not carry query parameters"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("has port %s: a port is from 1 to 65535", p)
+		}
 	}
 	return ""
 }

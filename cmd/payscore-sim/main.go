@@ -71,6 +71,7 @@ type serveOptions struct {
 	deductionDelay                 time.Duration
 	seeds, corsOrigins             []string
 	maxConnections                 int
+	notifyAllowLinkLocal           bool
 }
 
 func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, error) {
@@ -88,6 +89,8 @@ func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, 
 	fs.Var(seed, "seed", "seed file of merchants, authorizations and orders to prepare; repeat or separate with commas (env PAYSCORE_SIM_SEED)")
 	cors := newListFlag(getenv("PAYSCORE_SIM_CORS_ORIGIN"))
 	fs.Var(cors, "cors-origin", "origin (scheme://host:port) of a web page that may call the control API besides loopback pages, as the H5 shim does; repeat or separate with commas (env PAYSCORE_SIM_CORS_ORIGIN)")
+	fs.BoolVar(&o.notifyAllowLinkLocal, "notify-allow-link-local", getenv("PAYSCORE_SIM_NOTIFY_ALLOW_LINK_LOCAL") == "1",
+		"send notifications to link-local and cloud metadata addresses (169.254.0.0/16, ...), refused by default (env PAYSCORE_SIM_NOTIFY_ALLOW_LINK_LOCAL=1)")
 	maxConnections, err := envInt(getenv, "PAYSCORE_SIM_MAX_CONNECTIONS", simhttp.DefaultMaxConnections)
 	if err != nil {
 		return nil, err
@@ -163,7 +166,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	a, err := app.Open(ctx, app.Options{Addr: o.addr, DB: o.db, Merchants: merchants, Logger: logger,
 		NotifySchedule: o.schedule, ControlToken: o.controlToken, CORSOrigins: corsOrigins, DeductionDelay: o.deductionDelay,
-		MaxConnections: o.maxConnections})
+		MaxConnections: o.maxConnections, NotifyAllowLinkLocal: o.notifyAllowLinkLocal})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,9 @@ type Options struct {
 	// NotifyTimeout is how long a merchant has to answer a notification; zero means the
 	// documented 5 s.
 	NotifyTimeout time.Duration
+	// NotifyAllowLinkLocal lets notifications go to link-local and cloud metadata addresses,
+	// which are refused otherwise (see notify.Worker.AllowLinkLocal).
+	NotifyAllowLinkLocal bool
 	// ControlToken, when set, is required by the control API, the pages and the dashboard.
 	ControlToken string
 	// DeductionDelay is how long after complete or /pay Pay Score deducts, for merchants
@@ -106,6 +109,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	worker := &notify.Worker{
 		Store: db, Merchants: merchants, Platform: platform, Clock: clock,
 		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
+		AllowLinkLocal: opts.NotifyAllowLinkLocal,
 	}
 	if opts.DeductionDelay <= 0 {
 		opts.DeductionDelay = simulator.DefaultDeductionDelay

@@ -52,6 +52,9 @@ type Worker struct {
 	// Client sends the notifications. Nil means a client of its own; either way redirects are
 	// never followed and Timeout bounds each attempt.
 	Client *http.Client
+	// AllowLinkLocal lets the worker's own client (with Client nil) connect to link-local and
+	// cloud metadata addresses, which it otherwise refuses (see guard.go).
+	AllowLinkLocal bool
 	// Timeout is how long the merchant has to answer an attempt; zero means DefaultTimeout.
 	Timeout time.Duration
 	// Concurrency bounds the deliveries in flight; zero means DefaultConcurrency.
@@ -93,6 +96,8 @@ func (w *Worker) init() {
 		c := http.Client{}
 		if w.Client != nil {
 			c = *w.Client
+		} else if !w.AllowLinkLocal {
+			c.Transport = guardedTransport()
 		}
 		// WeChat does not follow redirects: a 3xx is an answer, and not a success.
 		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
