@@ -62,6 +62,20 @@ type RequestLog interface {
 	ListRequests(ctx context.Context, f RequestFilter) ([]*RequestRecord, error)
 }
 
+// RequestRetention bounds the request log: once it holds more than Rows records or Bytes bytes
+// of text, the oldest records go. Zero fields mean the defaults.
+type RequestRetention struct {
+	Rows  int
+	Bytes int64
+}
+
+// The request log's default bounds: at a few KiB a request, ten thousand requests are hours
+// of a developer's work and days of a test suite's.
+const (
+	DefaultRequestLogRows  = 10_000
+	DefaultRequestLogBytes = 64 << 20
+)
+
 // RequestFilter narrows ListRequests. Zero fields match everything; Limit 0 means 100.
 type RequestFilter struct {
 	MchID string
@@ -71,5 +85,10 @@ type RequestFilter struct {
 	// strings, byte for byte (such as an out_order_no as sent, and the order's query_ids).
 	// Empty strings are ignored.
 	Mentions []string
+	// BeforeID keeps records logged before the one of this ID: the next page of a listing.
+	BeforeID int64
+	// MaxBytes, when set, ends the list early once its records hold this much text, so that
+	// one page of large bodies stays a bounded answer.
+	MaxBytes int64
 	Limit    int
 }

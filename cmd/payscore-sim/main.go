@@ -72,6 +72,7 @@ type serveOptions struct {
 	seeds, corsOrigins             []string
 	maxConnections                 int
 	notifyAllowLinkLocal           bool
+	requestLog                     simulator.RequestRetention
 }
 
 func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, error) {
@@ -95,11 +96,25 @@ func parseServeFlags(args []string, getenv func(string) string) (*serveOptions, 
 	if err != nil {
 		return nil, err
 	}
+	logRows, err := envInt(getenv, "PAYSCORE_SIM_REQUEST_LOG_ROWS", simulator.DefaultRequestLogRows)
+	if err != nil {
+		return nil, err
+	}
+	logMiB, err := envInt(getenv, "PAYSCORE_SIM_REQUEST_LOG_MIB", simulator.DefaultRequestLogBytes>>20)
+	if err != nil {
+		return nil, err
+	}
+	fs.IntVar(&o.requestLog.Rows, "request-log-rows", logRows, "requests the request log keeps; older ones go (env PAYSCORE_SIM_REQUEST_LOG_ROWS)")
+	fs.IntVar(&logMiB, "request-log-mib", logMiB, "MiB of text the request log keeps; older requests go (env PAYSCORE_SIM_REQUEST_LOG_MIB)")
 	fs.IntVar(&o.maxConnections, "max-connections", maxConnections,
 		"HTTP connections open at once; at the cap a new one replaces the longest idle (env PAYSCORE_SIM_MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if o.requestLog.Rows < 1 || logMiB < 1 {
+		return nil, fmt.Errorf("--request-log-rows %d and --request-log-mib %d: each must be at least 1", o.requestLog.Rows, logMiB)
+	}
+	o.requestLog.Bytes = int64(logMiB) << 20
 	if o.maxConnections < 1 {
 		return nil, fmt.Errorf("--max-connections %d: must be at least 1", o.maxConnections)
 	}
@@ -166,7 +181,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	a, err := app.Open(ctx, app.Options{Addr: o.addr, DB: o.db, Merchants: merchants, Logger: logger,
 		NotifySchedule: o.schedule, ControlToken: o.controlToken, CORSOrigins: corsOrigins, DeductionDelay: o.deductionDelay,
-		MaxConnections: o.maxConnections, NotifyAllowLinkLocal: o.notifyAllowLinkLocal})
+		MaxConnections: o.maxConnections, NotifyAllowLinkLocal: o.notifyAllowLinkLocal, RequestLog: o.requestLog})
 	if err != nil {
 		return err
 	}

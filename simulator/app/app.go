@@ -44,6 +44,9 @@ type Options struct {
 	// CORSOrigins are the web origins, beside loopback pages, that may call the control API
 	// from a browser (see simhttp.ParseOrigin).
 	CORSOrigins []string
+	// RequestLog bounds the request log; zero fields mean simulator.DefaultRequestLogRows and
+	// DefaultRequestLogBytes.
+	RequestLog simulator.RequestRetention
 	// MaxConnections caps the HTTP connections open at once; zero means
 	// simhttp.DefaultMaxConnections.
 	MaxConnections int
@@ -96,6 +99,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetRequestRetention(opts.RequestLog)
 	clock := &simulator.Clock{}
 	offset, err := db.ClockOffset(ctx)
 	if err != nil {

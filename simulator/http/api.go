@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
-	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
 
 // registerAPIRoutes serves Pay Score APIv3 at production's paths, so an SDK only swaps the host.
@@ -46,40 +44,6 @@ func (s *Server) registerAPIRoutes() {
 	api(http.MethodGet, "/payscore/permissions/openid/:openid", s.handleQueryPermissionByOpenID)
 	api(http.MethodPost, "/payscore/permissions/openid/:openid/terminate", s.terminateAction("openid", terminateByOpenID))
 	s.registerRefundRoutes(api)
-}
-
-// logRequests marks an API request for the request log, so that a developer can read at
-// /sim/v1/requests why a request was refused. respond writes the record just before the
-// response, so a client that reads the log right after its call finds the call there.
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Set(keyStart, time.Now())
-		return next(c)
-	}
-}
-
-// logRequest records a marked request as it is answered with status and body.
-func (s *Server) logRequest(c echo.Context, start time.Time, status int, body []byte) {
-	r := c.Request()
-	rec := &simulator.RequestRecord{
-		Time: start, Method: r.Method, Target: r.RequestURI,
-		Status: status, ResponseBody: string(body), Duration: time.Since(start),
-	}
-	if m := merchantOf(c); m != nil {
-		rec.MchID = m.MchID
-	} else if auth, err := wxcrypto.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
-		rec.MchID = auth.MchID
-	}
-	if b, ok := c.Get(keyBody).([]byte); ok {
-		rec.RequestBody = string(b)
-	}
-	if e, ok := c.Get(keyError).(*simulator.Error); ok {
-		rec.Code, rec.Message, rec.Diagnostic = e.Code, e.Message, e.Detail
-	}
-	rec.Warnings, _ = c.Get(keyWarnings).([]string)
-	if err := s.Requests.LogRequest(r.Context(), rec); err != nil {
-		s.Logger.Error("log request", "target", r.RequestURI, "err", err)
-	}
 }
 
 // createdOrder is the create response: the order and its package. Production's create

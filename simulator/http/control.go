@@ -87,8 +87,14 @@ func (s *Server) handleGetOrder(c echo.Context) error {
 	return s.respondJSON(c, http.StatusOK, viewOf(o))
 }
 
+// requestPageBytes bounds the text of one page of /sim/v1/requests: a thousand records of large
+// bodies would otherwise be an answer of hundreds of megabytes.
+const requestPageBytes = 8 << 20
+
+// handleListRequests serves the request log newest first, a page at a time: when more records
+// follow, "next" is the URL of the next page.
 func (s *Server) handleListRequests(c echo.Context) error {
-	q, err := queryParams(c, "mchid", "failed", "limit")
+	q, err := queryParams(c, "mchid", "failed", "limit", "before")
 	if err != nil {
 		return err
 	}
@@ -96,13 +102,31 @@ func (s *Server) handleListRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	records, err := s.Requests.ListRequests(c.Request().Context(), simulator.RequestFilter{
-		MchID: q["mchid"], Failed: q["failed"] == "true", Limit: limit,
-	})
+	var before int64
+	if v := q["before"]; v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			return simulator.ParamError("before", v, "must be the id of a record, as the previous page's next gives it").With("location", "query")
+		}
+	}
+	f := simulator.RequestFilter{MchID: q["mchid"], Failed: q["failed"] == "true", Limit: limit, BeforeID: before, MaxBytes: requestPageBytes}
+	records, err := s.Requests.ListRequests(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	return s.respondJSON(c, http.StatusOK, listOf(records))
+	page := listOf(records)
+	if n := len(records); n > 0 && s.moreRequests(c, f, records[n-1].ID) {
+		next := c.Request().URL.Query()
+		next.Set("before", strconv.FormatInt(records[n-1].ID, 10))
+		page["next"] = "/sim/v1/requests?" + next.Encode()
+	}
+	return s.respondJSON(c, http.StatusOK, page)
+}
+
+// moreRequests reports whether records follow the one of id.
+func (s *Server) moreRequests(c echo.Context, f simulator.RequestFilter, id int64) bool {
+	f.BeforeID, f.Limit, f.MaxBytes = id, 1, 0
+	more, err := s.Requests.ListRequests(c.Request().Context(), f)
+	return err == nil && len(more) > 0
 }
 
 // listOf is the answer of a list endpoint: {"data": [...]}, an empty array rather than null.

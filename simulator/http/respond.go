@@ -22,7 +22,6 @@ const (
 	// keySerial is the serial the response is signed with: the platform certificate's or the
 	// WeChat Pay public key ID, as the request's Wechatpay-Serial asked.
 	keySerial   = "payscore.serial"
-	keyStart    = "payscore.start"
 	keyWarnings = "payscore.warnings"
 	keyError    = "payscore.error"
 )
@@ -117,9 +116,6 @@ func (s *Server) respond(c echo.Context, status int, body []byte) error {
 	}
 	if err := s.signResponse(c.Response().Header(), serial, body); err != nil {
 		return err
-	}
-	if start, ok := c.Get(keyStart).(time.Time); ok {
-		s.logRequest(c, start, status, body)
 	}
 	if len(body) == 0 {
 		return c.NoContent(status)

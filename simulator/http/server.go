@@ -43,6 +43,9 @@ type Server struct {
 	ln   net.Listener
 	srv  *http.Server
 
+	// junk limits the request log's records of requests that name no known merchant.
+	junk junkLimiter
+
 	// conns holds the open connections (see trackConn and Close).
 	mu      sync.Mutex
 	conns   map[net.Conn]*connInfo

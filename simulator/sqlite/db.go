@@ -169,6 +169,12 @@ var migrations = []string{
 	// NULL when none is pending, for the deductions' runner to find.
 	`ALTER TABLE orders ADD COLUMN deduct_at INTEGER;
 	CREATE INDEX orders_deduct_at ON orders (deduct_at) WHERE deduct_at IS NOT NULL;`,
+
+	// The request log is bounded in bytes as well as rows; each record knows its share.
+	`ALTER TABLE requests ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+	UPDATE requests SET size = length(mchid) + length(method) + length(target) + length(request_body)
+		+ length(code) + length(message) + length(response_body)
+		+ coalesce(length(diagnostic), 0) + coalesce(length(warnings), 0);`,
 }
 
 // DB is a SQLite database holding the simulator's records. It implements every store of
@@ -186,6 +192,8 @@ type DB struct {
 	// writer, so a query need not queue behind the one writing connection. An in-memory
 	// database has just the one connection, and read is db.
 	read *sql.DB
+	// log tracks the request log's size against its retention (see request.go).
+	log requestLogSize
 	// lock is the file whose exclusive lock keeps other simulators off a file database.
 	lock *os.File
 }
@@ -271,6 +279,10 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	// A read-only file opens and reads: refuse it now rather than fail every write.
 	if err := d.CheckWritable(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.log.count(ctx, d.db); err != nil {
 		d.Close()
 		return nil, err
 	}

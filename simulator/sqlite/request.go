@@ -6,12 +6,53 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
-// LogRequest stores r and sets r.ID.
+// requestLogSize is what the request log holds, kept beside the table so that LogRequest need
+// not count it each time; the exclusive lock on the file (see lockFile) makes this process its
+// only writer. A reset that deletes requests leaves the counts high, which only brings the next
+// trim, which counts afresh, sooner.
+type requestLogSize struct {
+	mu        sync.Mutex
+	retention simulator.RequestRetention
+	rows      int
+	bytes     int64
+}
+
+func (l *requestLogSize) count(ctx context.Context, db *sql.DB) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM requests`).Scan(&l.rows, &l.bytes); err != nil {
+		return fmt.Errorf("sqlite: count requests: %w", err)
+	}
+	return nil
+}
+
+// limits are the retention, defaults applied.
+func (l *requestLogSize) limits() (rows int, bytes int64) {
+	rows, bytes = l.retention.Rows, l.retention.Bytes
+	if rows <= 0 {
+		rows = simulator.DefaultRequestLogRows
+	}
+	if bytes <= 0 {
+		bytes = simulator.DefaultRequestLogBytes
+	}
+	return rows, bytes
+}
+
+// SetRequestRetention bounds the request log from now on; call it before serving.
+func (d *DB) SetRequestRetention(r simulator.RequestRetention) {
+	d.log.mu.Lock()
+	d.log.retention = r
+	d.log.mu.Unlock()
+}
+
+// LogRequest stores r and sets r.ID. Once the log holds more than its retention, the oldest
+// records go, down to nine tenths of it, so that trimming comes once in many requests.
 func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	diagnostic, err := jsonOrNull(r.Diagnostic, r.Diagnostic == nil)
 	if err != nil {
@@ -21,12 +62,14 @@ func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: log request: warnings: %w", err)
 	}
+	size := int64(len(r.MchID) + len(r.Method) + len(r.Target) + len(r.RequestBody) + len(r.Code) + len(r.Message) +
+		len(r.ResponseBody) + len(diagnostic.String) + len(warnings.String))
 	res, err := d.db.ExecContext(ctx, `
 		INSERT INTO requests (time, mchid, method, target, request_body, status, code, message,
-			response_body, diagnostic, warnings, duration_ns)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			response_body, diagnostic, warnings, duration_ns, size)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		unixNano(r.Time), r.MchID, r.Method, r.Target, r.RequestBody, r.Status, r.Code, r.Message,
-		r.ResponseBody, diagnostic, warnings, int64(r.Duration))
+		r.ResponseBody, diagnostic, warnings, int64(r.Duration), size)
 	if err != nil {
 		return fmt.Errorf("sqlite: log request: %w", err)
 	}
@@ -35,6 +78,35 @@ func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 		return fmt.Errorf("sqlite: log request: %w", err)
 	}
 	r.ID = id
+	return d.trimRequests(ctx, size)
+}
+
+// trimRequests counts a new record of size, and deletes the oldest records when the log is
+// over its retention.
+func (d *DB) trimRequests(ctx context.Context, size int64) error {
+	l := &d.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rows++
+	l.bytes += size
+	maxRows, maxBytes := l.limits()
+	if l.rows <= maxRows && l.bytes <= maxBytes {
+		return nil
+	}
+	// Keep the newest records that fit in nine tenths of each bound.
+	_, err := d.db.ExecContext(ctx, `
+		DELETE FROM requests WHERE id < (
+			SELECT min(id) FROM (
+				SELECT id, sum(size) OVER newest AS total, row_number() OVER newest AS n
+				FROM requests WINDOW newest AS (ORDER BY id DESC)
+			) WHERE total <= ? AND n <= ?
+		)`, maxBytes/10*9, maxRows/10*9)
+	if err != nil {
+		return fmt.Errorf("sqlite: trim the request log: %w", err)
+	}
+	if err := d.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM requests`).Scan(&l.rows, &l.bytes); err != nil {
+		return fmt.Errorf("sqlite: count requests: %w", err)
+	}
 	return nil
 }
 
@@ -67,8 +139,13 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 	if len(mentions) > 0 {
 		w.add("("+strings.Join(mentions, " OR ")+")", mentionArgs...)
 	}
+	if f.BeforeID > 0 {
+		// After that record in the listing's order; nothing once it was trimmed, as were the
+		// records before it.
+		w.add("(time, id) < (SELECT time, id FROM requests WHERE id = ?)", f.BeforeID)
+	}
 	query, args := w.query(`SELECT id, time, mchid, method, target, request_body, status, code, message,
-		response_body, diagnostic, warnings, duration_ns FROM requests`, "time DESC, id DESC", f.Limit)
+		response_body, diagnostic, warnings, duration_ns, size FROM requests`, "time DESC, id DESC", f.Limit)
 
 	rows, err := d.read.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -76,14 +153,15 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 	}
 	defer rows.Close()
 	var records []*simulator.RequestRecord
+	var total int64
 	for rows.Next() {
 		var (
 			r                    simulator.RequestRecord
-			at, duration         int64
+			at, duration, size   int64
 			diagnostic, warnings sql.NullString
 		)
 		if err := rows.Scan(&r.ID, &at, &r.MchID, &r.Method, &r.Target, &r.RequestBody,
-			&r.Status, &r.Code, &r.Message, &r.ResponseBody, &diagnostic, &warnings, &duration); err != nil {
+			&r.Status, &r.Code, &r.Message, &r.ResponseBody, &diagnostic, &warnings, &duration, &size); err != nil {
 			return nil, fmt.Errorf("sqlite: list requests: %w", err)
 		}
 		r.Time = fromUnixNano(at)
@@ -99,6 +177,10 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 			}
 		}
 		records = append(records, &r)
+		// The first record always comes, so that a listing moves on whatever the sizes.
+		if total += size; f.MaxBytes > 0 && total >= f.MaxBytes {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list requests: %w", err)
