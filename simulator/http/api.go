@@ -12,13 +12,15 @@ import (
 
 // registerAPIRoutes serves Pay Score APIv3 at production's paths, so an SDK only swaps the host.
 func (s *Server) registerAPIRoutes() {
-	// Middleware per route rather than per group: a group's catch-all would answer a wrong
-	// method with 404 instead of the router's 405.
+	// echo workaround: middleware per route rather than per group, since a group's catch-all
+	// route would answer a wrong method with 404 instead of the router's 405. logRequests
+	// comes first, so that it logs what authenticate refuses.
 	api := func(method, path string, h echo.HandlerFunc) {
 		s.echo.Add(method, "/v3"+path, h, s.logRequests, s.authenticate)
 	}
-	// echo answers OPTIONS on a route's path by itself (204, unsigned). Browsers never call /v3
-	// and production answers no CORS there, so it is a method like any other the API lacks.
+	// echo workaround: echo answers OPTIONS on a route's path by itself (204, unsigned).
+	// Browsers never call /v3 and production answers no CORS there, so it is a method like any
+	// other the API lacks.
 	s.echo.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if r := c.Request(); r.Method == http.MethodOptions && strings.HasPrefix(r.URL.Path, "/v3/") {

@@ -60,10 +60,10 @@ func (s *Server) corsAllowed(origin string) bool {
 func controlPath(path string) bool { return path == "/sim/v1" || strings.HasPrefix(path, "/sim/v1/") }
 
 // controlCORS answers the control API's preflights and lets allowed origins read its answers:
-// JSON bodies and the control token's header, never cookies. It runs before the token check
-// (a preflight carries no credentials) and before routing (echo's Pre), because middleware on
-// the /sim/v1 group would add a catch-all route that turns the router's 405s into 404s. It
-// leaves /v3 alone, which browsers never call (production answers no CORS there either).
+// JSON bodies and the control token's header, never cookies. It runs before the token check,
+// since a preflight carries no credentials. echo workaround: it runs before routing (echo's Pre)
+// and picks its paths itself, because middleware on the /sim/v1 group would add a catch-all
+// route that turns the router's 405s into 404s. It leaves /v3 alone, which browsers never call (production answers no CORS there either).
 func (s *Server) controlCORS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()

@@ -42,8 +42,8 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// parseForm reads the form of a page's or the dashboard's POST now, since echo's FormValue
-// ignores a form cut short by the limit and acts on the fields it got. The APIv3 and the control
+// parseForm reads the form of a page's or the dashboard's POST now. echo workaround: echo's
+// FormValue ignores a form cut short by the limit and returns the fields read before the cut. The APIv3 and the control
 // API read their bodies themselves.
 func parseForm(r *http.Request) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
