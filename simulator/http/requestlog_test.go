@@ -21,22 +21,11 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
 
-// rlogRecord is a logged request as /sim/v1/requests shows it.
-type rlogRecord struct {
-	ID           int64          `json:"id"`
-	MchID        string         `json:"mchid"`
-	Target       string         `json:"target"`
-	RequestBody  string         `json:"request_body"`
-	ResponseBody string         `json:"response_body"`
-	Diagnostic   map[string]any `json:"diagnostic"`
-	Warnings     []string       `json:"warnings"`
-}
-
 // rlogAll reads the whole log through /sim/v1/requests, following next, and returns it with
 // the number of pages.
-func rlogAll(t *testing.T, sim *simtest.Sim, query string) ([]rlogRecord, int) {
+func rlogAll(t *testing.T, sim *simtest.Sim, query string) ([]*simulator.RequestRecord, int) {
 	t.Helper()
-	var all []rlogRecord
+	var all []*simulator.RequestRecord
 	seen := map[int64]bool{}
 	next := "/sim/v1/requests?" + query
 	pages := 0
@@ -47,7 +36,7 @@ func rlogAll(t *testing.T, sim *simtest.Sim, query string) ([]rlogRecord, int) {
 			t.Fatal(err)
 		}
 		var page struct {
-			Data []rlogRecord `json:"data"`
+			Data []*simulator.RequestRecord `json:"data"`
 			Next string       `json:"next"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&page)
