@@ -84,7 +84,9 @@ func (s *Server) handleVisitPage(c echo.Context) error {
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	return s.render(c, http.StatusOK, "visit.html", visitPage(v))
+	p := visitPage(v)
+	withToken(s.tokenQuery(c), &p.BackAction, &p.ConfirmAction, &p.ReturnAction, &p.AuthorizeAction)
+	return s.render(c, http.StatusOK, "visit.html", p)
 }
 
 // visitPage chooses what the Pay Score mini-program shows for the visit's state.
@@ -143,7 +145,7 @@ func (s *Server) pageAction(step visitStep) echo.HandlerFunc {
 			v, _ := s.Service.FindVisit(ctx, id)
 			return s.renderError(c, err, v, nil)
 		}
-		return c.Redirect(http.StatusSeeOther, visitPath(id))
+		return c.Redirect(http.StatusSeeOther, visitPath(id)+s.tokenQuery(c))
 	}
 }
 
@@ -155,7 +157,7 @@ func (s *Server) handleOpenPage(c echo.Context) error {
 	if err == nil {
 		var v *simulator.Visit
 		if v, err = s.Service.OpenVisit(c.Request().Context(), req); err == nil {
-			return c.Redirect(http.StatusSeeOther, visitPath(v.ID))
+			return c.Redirect(http.StatusSeeOther, visitPath(v.ID)+s.tokenQuery(c))
 		}
 	}
 	return s.renderError(c, err, nil, given)
@@ -244,7 +246,7 @@ func (s *Server) renderError(c echo.Context, err error, v *simulator.Visit, give
 	}
 	p := &pageData{Title: "出错了 Rejected", Err: ep}
 	if v != nil {
-		p.Visit, p.Warnings, ep.VisitURL = v, v.Warnings, visitPath(v.ID)
+		p.Visit, p.Warnings, ep.VisitURL = v, v.Warnings, visitPath(v.ID)+s.tokenQuery(c)
 	}
 	return s.render(c, status, "error.html", p)
 }
@@ -279,6 +281,8 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", pageCSP+"; frame-ancestors "+s.frameAncestors(c.Request().URL.Path))
 	h.Set("X-Content-Type-Options", "nosniff")
+	// A page's URL may carry the token (see tokenQuery); no request it makes passes it on.
+	h.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(c.Request().URL.Path, "/sim/") {
 		h.Set("X-Frame-Options", "DENY")
 	}

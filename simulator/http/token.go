@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +57,28 @@ func explicitToken(r *http.Request) string {
 		return bearer
 	}
 	return r.URL.Query().Get("token")
+}
+
+// tokenQuery is "?token=..." when the request carried the control token in its query, else "".
+// The user's pages pass it on to their buttons and redirects: in the H5 shim's overlay the page
+// is a frame of the merchant's page, where the browser keeps the cookie back (SameSite=Strict,
+// and a third-party cookie when the merchant's page is on another site, such as localhost
+// beside 127.0.0.1), so a page opened at page_url?token= keeps working without it.
+func (s *Server) tokenQuery(c echo.Context) string {
+	q := c.Request().URL.Query().Get("token")
+	if s.ControlToken == "" || q == "" || !s.validToken(q) {
+		return ""
+	}
+	return "?token=" + url.QueryEscape(q)
+}
+
+// withToken appends the tokenQuery q to each target that is set.
+func withToken(q string, targets ...*string) {
+	for _, t := range targets {
+		if *t != "" {
+			*t += q
+		}
+	}
 }
 
 // tokenKey keys the HMACs that validToken compares; any key will do, as long as a client
