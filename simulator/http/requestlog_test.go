@@ -37,7 +37,7 @@ func rlogAll(t *testing.T, sim *simtest.Sim, query string) ([]*simulator.Request
 		}
 		var page struct {
 			Data []*simulator.RequestRecord `json:"data"`
-			Next string       `json:"next"`
+			Next string                     `json:"next"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
