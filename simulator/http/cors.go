@@ -157,3 +157,52 @@ func (s *Server) frameAncestors(path string) string {
 		"http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*", "https://[::1]:*"}
 	return strings.Join(append(sources, s.CORSOrigins...), " ")
 }
+
+// refuseRebinding refuses a request that reached a simulator listening on loopback by a name
+// that is not a loopback name: a web site whose name was rebound to 127.0.0.1 (DNS rebinding)
+// would otherwise be the simulator's own origin, and read and act as it pleased. Browsers send
+// no Origin nor Sec-Fetch-Site on a plain-http page's own GETs, so only the Host header tells;
+// every client that really is on this machine names it by a loopback name or address. Names
+// given with --cors-origin are accepted too (an /etc/hosts alias, say). The APIv3 is exempt:
+// browsers cannot sign its requests, and SDKs may send production's Host.
+func (s *Server) refuseRebinding(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !s.loopbackOnly() || strings.HasPrefix(r.URL.Path, "/v3/") || r.URL.Path == "/healthz" || s.knownHost(r.Host) {
+			return next(c)
+		}
+		return simulator.Errorf(simulator.CodeNoAuth, "主机名不被允许").With("issue", fmt.Sprintf(
+			"this simulator listens on loopback and was reached as %s, which is not a loopback name (a web site rebound to 127.0.0.1 looks like this): use localhost or 127.0.0.1, or name the host with --cors-origin", r.Host))
+	}
+}
+
+// loopbackOnly reports whether the simulator listens on a loopback address only.
+func (s *Server) loopbackOnly() bool {
+	if s.ln == nil {
+		return false
+	}
+	a, ok := s.ln.Addr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
+}
+
+// knownHost reports whether host (a Host header) names this machine's loopback or the host of
+// an origin given with --cors-origin.
+func (s *Server) knownHost(host string) bool {
+	if loopbackOrigin("http://" + host) {
+		return true
+	}
+	for _, o := range s.CORSOrigins {
+		if u, err := url.Parse(o); err == nil && strings.EqualFold(u.Hostname(), hostOnly(host)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOnly is a Host header without its port.
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
+}

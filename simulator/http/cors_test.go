@@ -174,6 +174,39 @@ func TestSameSiteCookieNotEnough(t *testing.T) {
 	}
 }
 
+// TestDNSRebindingRefused: a request that reaches the loopback simulator by a name that is not
+// loopback's (a web site rebound to 127.0.0.1) is refused, reads included, but for the APIv3;
+// loopback names and those of --cors-origin are not.
+func TestDNSRebindingRefused(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{CORSOrigins: []string{"http://dev.example:3000"}})
+	for _, tc := range []struct {
+		host   string
+		header map[string]string
+		status int
+	}{
+		{"rebind.test:80", nil, http.StatusForbidden},
+		{"rebind.test", map[string]string{"Origin": "http://rebind.test"}, http.StatusForbidden},
+		{"localhost:80", nil, http.StatusOK},
+		{"[::1]:8080", nil, http.StatusOK},
+		{"dev.example:8080", nil, http.StatusOK},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, sim.URL+"/sim/v1/demo-credentials", nil)
+		req.Host = tc.host
+		for k, v := range tc.header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET /sim/v1/demo-credentials as %s with %v: %d, want %d", tc.host, tc.header, resp.StatusCode, tc.status)
+		}
+	}
+}
+
 func TestFrameAncestors(t *testing.T) {
 	t.Parallel()
 	sim := simtest.Start(t, app.Options{CORSOrigins: []string{"https://merchant.example"}})
@@ -252,7 +285,7 @@ const corsAttackScript = `
 // cookie per host, whatever the port, so simulators with tokens on 127.0.0.1 would overwrite
 // one another's.
 func TestBrowserCrossSiteAttacks(t *testing.T) {
-	browser := pageBrowser(t, chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1"),
+	browser := pageBrowser(t, chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP rebind.test 127.0.0.1"),
 		// The overlay of H5ShimWithToken is a frame of another site, which the test reads in the
 		// page's own process (see h5InFrame).
 		chromedp.Flag("disable-site-isolation-trials", true))
@@ -273,6 +306,14 @@ func TestBrowserCrossSiteAttacks(t *testing.T) {
 		if corsVisitConfirmed(t, sim, id) {
 			t.Error("the page of another site confirmed the visit")
 		}
+	})
+
+	t.Run("DNSRebinding", func(t *testing.T) {
+		// rebind.test resolves to 127.0.0.1, as an attacker's name would after rebinding: its
+		// page is then the simulator's own origin, and only the Host name gives it away.
+		sim := simtest.Start(t, app.Options{})
+		u, _ := url.Parse(sim.URL)
+		pageNavigate(t, pageTab(t, browser), "http://rebind.test:"+u.Port()+"/sim/v1/demo-credentials", http.StatusForbidden)
 	})
 
 	t.Run("SameSiteWithToken", func(t *testing.T) {

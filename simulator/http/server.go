@@ -57,11 +57,11 @@ func NewServer() *Server {
 	s := &Server{echo: echo.New(), Logger: slog.Default()}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
-	// Before routing, in this order: every body is bounded; CORS answers preflights, which
-	// carry no token; a browser's write from an untrusted page is refused before the token is
-	// even looked at; then the token. Checks of the APIv3's own (see registerAPIRoutes) come
-	// after.
-	s.echo.Pre(limitBody, s.controlCORS, s.refuseCrossOriginControl, s.requireToken)
+	// Before routing, in this order: every body is bounded; a browser that reached a loopback
+	// simulator by another name is refused; CORS answers preflights, which carry no token; a
+	// browser's write from an untrusted page is refused before the token is even looked at;
+	// then the token. Checks of the APIv3's own (see registerAPIRoutes) come after.
+	s.echo.Pre(limitBody, s.refuseRebinding, s.controlCORS, s.refuseCrossOriginControl, s.requireToken)
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.registerAPIRoutes()
 	s.registerControlRoutes()
