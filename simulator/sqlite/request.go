@@ -93,14 +93,14 @@ func (d *DB) trimRequests(ctx context.Context, size int64) error {
 	if l.rows <= maxRows && l.bytes <= maxBytes {
 		return nil
 	}
-	// Keep the newest records that fit in nine tenths of each bound.
+	// Keep the newest records that fit in nine tenths of each bound, and the newest one always.
 	_, err := d.db.ExecContext(ctx, `
-		DELETE FROM requests WHERE id < (
+		DELETE FROM requests WHERE id < coalesce((
 			SELECT min(id) FROM (
 				SELECT id, sum(size) OVER newest AS total, row_number() OVER newest AS n
 				FROM requests WINDOW newest AS (ORDER BY id DESC)
 			) WHERE total <= ? AND n <= ?
-		)`, maxBytes/10*9, maxRows/10*9)
+		), (SELECT max(id) FROM requests))`, maxBytes/10*9, max(1, maxRows/10*9))
 	if err != nil {
 		return fmt.Errorf("sqlite: trim the request log: %w", err)
 	}

@@ -55,6 +55,8 @@ func TestRequestRetention(t *testing.T) {
 	}{
 		{"rows", simulator.RequestRetention{Rows: 50}, 200, 10, 50},
 		{"bytes", simulator.RequestRetention{Bytes: 100 << 10}, 200, 10 << 10, 10},
+		{"one row", simulator.RequestRetention{Rows: 1}, 20, 10, 1},
+		{"records larger than the bound", simulator.RequestRetention{Bytes: 1 << 10}, 20, 4 << 10, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eachDB(t, func(t *testing.T, db *sqlite.DB) {
