@@ -188,24 +188,17 @@ func (p *Permission) end(by, reason string, now time.Time) {
 // Authorize is the user tapping 授权 on the wxpayScoreEnable page. Authorizing again with the
 // same openid changes nothing, so a double tap or a retried request is harmless.
 func (v *Visit) Authorize(openid string, now time.Time) error {
-	switch {
-	case v.Ended():
-		return v.endedError("authorize")
-	case v.BusinessType != BusinessEnable:
-		return Errorf(CodeInvalidRequest, "当前页面无授权操作").
-			With("issue", fmt.Sprintf("a %s visit has nothing to authorize; only wxpayScoreEnable visits do", v.BusinessType))
+	if err := v.refusal(ActionAuthorize); err != nil {
+		if p := v.Permission; v.Authorized && !v.Ended() && p != nil && p.State == AuthorizationAvailable && p.OpenID == openid {
+			return nil // a repeat by the same user: not an action the page offers, but harmless
+		}
+		return err
 	}
 	p, err := v.permission()
 	if err != nil {
 		return err
 	}
-	switch {
-	case v.Authorized && p.State == AuthorizationAvailable && p.OpenID == openid:
-		return nil
-	case v.Authorized:
-		return Errorf(CodeInvalidRequest, "用户已授权").
-			With("issue", fmt.Sprintf("this visit already authorized as openid %s (the permission is now %s)", v.OpenID, p.State))
-	case p.State == AuthorizationUnbindUser && p.tokenExpired(now):
+	if p.State == AuthorizationUnbindUser && p.tokenExpired(now) {
 		return Errorf(CodeInvalidRequest, "apply_permissions_token 已过期").
 			With("err_code", errCodePackageInvalid).
 			With("issue", fmt.Sprintf("the apply_permissions_token expired at %s (one hour after it was issued); the merchant must call POST /v3/payscore/permissions again for a fresh one", FormatRFC3339(p.TokenExpiresAt)))

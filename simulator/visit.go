@@ -106,14 +106,11 @@ func (v *Visit) endedError(action string) *Error {
 // Confirm is the user tapping 确认 on the confirmation page. Confirming an already confirmed
 // visit changes nothing, so a double tap or a retried request is harmless.
 func (v *Visit) Confirm(now time.Time) error {
-	switch {
-	case v.Ended():
-		return v.endedError("confirm")
-	case v.BusinessType != BusinessUse:
-		return Errorf(CodeInvalidRequest, "当前页面无确认操作").
-			With("issue", fmt.Sprintf("a %s visit has nothing to confirm; only wxpayScoreUse visits do", v.BusinessType))
-	case v.Confirmed:
-		return nil
+	if err := v.refusal(ActionConfirm); err != nil {
+		if v.Confirmed && !v.Ended() {
+			return nil // a repeat: not an action the page offers, but harmless
+		}
+		return err
 	}
 	o, err := v.order()
 	if err != nil {
@@ -131,12 +128,8 @@ func (v *Visit) Confirm(now time.Time) error {
 // returns nothing whether or not the user authorized: WeChat documents that the front end cannot
 // tell, and the merchant must ask the permission query API or wait for USER_OPEN_SERVICE.
 func (v *Visit) Return(newQueryID func() string) error {
-	switch {
-	case v.Ended():
-		return v.endedError("return")
-	case v.BusinessType == BusinessUse && !v.Confirmed:
-		return Errorf(CodeInvalidRequest, "用户尚未确认订单").
-			With("issue", "the in-page return button appears after the user confirms; before that only the back icon leaves the page")
+	if err := v.refusal(ActionReturn); err != nil {
+		return err
 	}
 	if v.BusinessType == BusinessUse {
 		o, err := v.order()
@@ -153,8 +146,8 @@ func (v *Visit) Return(newQueryID func() string) error {
 // Back is the top-left back icon: the visit ends and the merchant gets nothing back, whether
 // or not the user confirmed.
 func (v *Visit) Back() error {
-	if v.Ended() {
-		return v.endedError("back")
+	if err := v.refusal(ActionBack); err != nil {
+		return err
 	}
 	v.Outcome = BackWithoutParams
 	return nil

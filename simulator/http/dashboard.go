@@ -381,7 +381,7 @@ type dashVisit struct {
 	Actions                                                             []dashVisitAction
 }
 
-type dashVisitAction struct{ ID, URL, Label string }
+type dashVisitAction struct{ ID, URL, Label, Effect string }
 
 func (s *Server) handleDashOrder(c echo.Context) error {
 	no, err := pathParam(c, "out_order_no")
@@ -519,19 +519,12 @@ func dashVisitOf(v *simulator.Visit) dashVisit {
 		Outcome: string(v.Outcome), QueryID: v.QueryID, Confirmed: v.Confirmed, Signed: v.Signed,
 		Created: dashTime(v.CreatedAt), Updated: dashTime(v.UpdatedAt),
 	}
-	if v.Ended() {
-		return dv
+	for _, a := range v.Actions() {
+		dv.Actions = append(dv.Actions, dashVisitAction{
+			ID: "visit-" + v.ID + "-" + string(a.Name), URL: "/dashboard/visits/" + url.PathEscape(v.ID) + "/" + string(a.Name),
+			Label: a.LabelEN(), Effect: a.Effect,
+		})
 	}
-	action := func(name, label string) dashVisitAction {
-		return dashVisitAction{ID: "visit-" + v.ID + "-" + name, URL: "/dashboard/visits/" + url.PathEscape(v.ID) + "/" + name, Label: label}
-	}
-	switch {
-	case v.BusinessType == simulator.BusinessUse && !v.Confirmed:
-		dv.Actions = append(dv.Actions, action("confirm", "confirm"))
-	case v.BusinessType != simulator.BusinessEnable || v.Authorized:
-		dv.Actions = append(dv.Actions, action("return", "return with params"))
-	}
-	dv.Actions = append(dv.Actions, action("back", "back icon without params"))
 	return dv
 }
 
@@ -612,22 +605,15 @@ func (s *Server) handleDashUserPays(c echo.Context) error {
 	}, nil)
 }
 
-// dashVisitSteps are the user's actions on a visit that the dashboard offers.
-var dashVisitSteps = map[string]visitStep{
-	"confirm": (*simulator.Service).ConfirmVisit,
-	"return":  (*simulator.Service).ReturnVisit,
-	"back":    (*simulator.Service).BackVisit,
-}
-
 // handleDashVisitAction takes the user's step on a visit, as the page at page_url would, and
 // shows the visit's order (or, for an authorization, the permissions).
 func (s *Server) handleDashVisitAction(c echo.Context) error {
-	ctx, id, action := c.Request().Context(), c.Param("id"), c.Param("action")
-	step, ok := dashVisitSteps[action]
-	if !ok {
-		return s.renderError(c, simulator.ParamError("action", action, "must be confirm, return or back").With("location", "path"), nil, nil)
+	ctx, id := c.Request().Context(), c.Param("id")
+	action, err := simulator.ParseVisitActionName(c.Param("action"))
+	if err != nil {
+		return s.renderError(c, err, nil, nil)
 	}
-	v, err := step(s.Service, ctx, id)
+	v, err := visitSteps[action](s.Service, ctx, id)
 	if err != nil {
 		found, _ := s.Service.FindVisit(ctx, id)
 		return s.renderError(c, err, found, nil)

@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,28 +32,26 @@ func (s *Server) registerPageRoutes() {
 	s.echo.GET("/sim/open", s.handleOpenPage)
 	s.echo.GET("/sim/visits/:id", s.handleVisitPage)
 	// The buttons, like the dashboard's, work from the simulator's own pages only.
-	post := func(path string, h echo.HandlerFunc) { s.echo.POST(path, h, s.dashSameOrigin) }
-	post("/sim/visits/:id/confirm", s.pageAction((*simulator.Service).ConfirmVisit))
-	post("/sim/visits/:id/return", s.pageAction((*simulator.Service).ReturnVisit))
-	post("/sim/visits/:id/back", s.pageAction((*simulator.Service).BackVisit))
-	post("/sim/visits/:id/authorize", s.pageAction(func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
-		return svc.AuthorizeVisit(ctx, id, "")
-	}))
+	for n, step := range visitSteps {
+		s.echo.POST("/sim/visits/:id/"+string(n), s.pageAction(step), s.dashSameOrigin)
+	}
 }
 
 // pageData is what visit.html and error.html render. The layout uses Title, BackAction,
 // Warnings and Visit; the rest belongs to one page.
 type pageData struct {
 	Title string
-	// BackAction is where the top-left back icon posts; empty once the user has left.
+	// BackAction is where the top-left back icon posts; empty when the visit does not offer it
+	// (once the user has left).
 	BackAction string
 	Warnings   []string
 	Visit      *simulator.Visit
 	Order      *simulator.Order
 
-	// Kind is the visit's page: confirm, confirmed, detail or result.
-	Kind                                         string
-	ConfirmAction, ReturnAction, AuthorizeAction string
+	// Kind is the visit's page: confirm, confirmed, detail, authorize, authorized or result.
+	Kind string
+	// Buttons are the page's own buttons: the actions the visit offers but the back icon.
+	Buttons []pageButton
 	// AppShow and H5Callback are what the merchant receives, as indented JSON.
 	AppShow, H5Callback string
 	// H5 is set when the visit came from an H5 page, whose callback is then shown first.
@@ -85,20 +82,37 @@ func (s *Server) handleVisitPage(c echo.Context) error {
 		return s.renderError(c, err, nil, nil)
 	}
 	p := visitPage(v)
-	withToken(s.tokenQuery(c), &p.BackAction, &p.ConfirmAction, &p.ReturnAction, &p.AuthorizeAction)
+	q := s.tokenQuery(c)
+	withToken(q, &p.BackAction)
+	for i := range p.Buttons {
+		withToken(q, &p.Buttons[i].Action)
+	}
 	return s.render(c, http.StatusOK, "visit.html", p)
 }
 
-// visitPage chooses what the Pay Score mini-program shows for the visit's state.
+// pageButton is one of the page's buttons: a form that posts the action.
+type pageButton struct {
+	ID, Action, LabelZH, LabelEN string
+	// Primary is the first button, the one the page leads the user to.
+	Primary bool
+}
+
+// visitPage chooses what the Pay Score mini-program shows for the visit's state; its buttons are
+// the actions the visit offers (Visit.Actions), so the page offers nothing the API refuses.
 func visitPage(v *simulator.Visit) *pageData {
-	base := visitPath(v.ID)
-	p := &pageData{
-		BackAction: base + "/back", Warnings: v.Warnings, Visit: v, Order: v.Order,
-		ConfirmAction: base + "/confirm", ReturnAction: base + "/return", AuthorizeAction: base + "/authorize",
+	p := &pageData{Warnings: v.Warnings, Visit: v, Order: v.Order}
+	for _, a := range v.Actions() {
+		action := visitPath(v.ID) + "/" + string(a.Name)
+		if a.Name == simulator.ActionBack {
+			p.BackAction = action
+			continue
+		}
+		p.Buttons = append(p.Buttons, pageButton{ID: string(a.Name) + "-button", Action: action,
+			LabelZH: a.LabelZH(), LabelEN: a.LabelEN(), Primary: len(p.Buttons) == 0})
 	}
 	switch {
 	case v.Ended():
-		p.Kind, p.Title, p.BackAction = "result", "已返回商户 Back at the merchant", ""
+		p.Kind, p.Title = "result", "已返回商户 Back at the merchant"
 		p.AppShow, p.H5Callback = indentJSON(v.AppShow()), indentJSON(v.H5Callback())
 		p.H5 = v.Form == simulator.FormQueryString
 		p.QueryTarget = queryTarget(v)

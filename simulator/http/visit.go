@@ -17,26 +17,29 @@ func (s *Server) registerVisitRoutes(g *echo.Group) {
 	g.POST("/visits", s.handleOpenVisit)
 	g.GET("/visits", s.handleListVisits)
 	g.GET("/visits/:id", s.handleGetVisit)
-	g.POST("/visits/:id/confirm", s.visitAction((*simulator.Service).ConfirmVisit, false))
-	g.POST("/visits/:id/return", s.visitAction((*simulator.Service).ReturnVisit, true))
-	g.POST("/visits/:id/back", s.visitAction((*simulator.Service).BackVisit, true))
+	// authorize takes an optional openid, so it has a handler of its own (permission_control.go).
+	for _, n := range []simulator.VisitActionName{simulator.ActionConfirm, simulator.ActionReturn, simulator.ActionBack} {
+		g.POST("/visits/:id/"+string(n), s.visitAction(visitSteps[n], n.Leaves()))
+	}
 }
 
-// visitView is a visit as the control API shows it: where its page is, its subject (order,
-// null for a wxpayScoreEnable visit, which has a permission instead), and, once the user has
-// left, what the merchant's front end receives.
+// visitView is a visit as the control API shows it: where its page is, what the user may do
+// now (the page's buttons, as the domain lists them), its subject (order, null for a
+// wxpayScoreEnable visit, which has a permission instead), and, once the user has left, what
+// the merchant's front end receives.
 type visitView struct {
 	*simulator.Visit
-	PageURL    string                `json:"page_url"`
-	Order      *simulator.Order      `json:"order"`
-	Permission *simulator.Permission `json:"permission,omitempty"`
-	AppShow    *simulator.AppShow    `json:"appShow,omitempty"`
-	H5Callback *simulator.H5Callback `json:"h5Callback,omitempty"`
+	PageURL    string                  `json:"page_url"`
+	Actions    []simulator.VisitAction `json:"actions"`
+	Order      *simulator.Order        `json:"order"`
+	Permission *simulator.Permission   `json:"permission,omitempty"`
+	AppShow    *simulator.AppShow      `json:"appShow,omitempty"`
+	H5Callback *simulator.H5Callback   `json:"h5Callback,omitempty"`
 }
 
 func (s *Server) visitView(c echo.Context, v *simulator.Visit) visitView {
 	return visitView{
-		Visit: v, PageURL: s.pageURL(c, v.ID), Order: v.Order, Permission: v.Permission,
+		Visit: v, PageURL: s.pageURL(c, v.ID), Actions: v.Actions(), Order: v.Order, Permission: v.Permission,
 		AppShow: v.AppShow(), H5Callback: v.H5Callback(),
 	}
 }
@@ -92,6 +95,18 @@ func (s *Server) handleListVisits(c echo.Context) error {
 
 // visitStep is a Service method that acts for the user on a visit.
 type visitStep func(*simulator.Service, context.Context, string) (*simulator.Visit, error)
+
+// visitSteps take each of the page's actions (simulator.VisitActionName) for the user: the
+// page's forms, the dashboard's buttons and the control API all go through them. Authorizing here
+// is as the visit's default user.
+var visitSteps = map[simulator.VisitActionName]visitStep{
+	simulator.ActionConfirm: (*simulator.Service).ConfirmVisit,
+	simulator.ActionReturn:  (*simulator.Service).ReturnVisit,
+	simulator.ActionBack:    (*simulator.Service).BackVisit,
+	simulator.ActionAuthorize: func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
+		return svc.AuthorizeVisit(ctx, id, "")
+	},
+}
 
 // visitAction serves a user action. Leaving the page answers with exactly what the merchant's
 // App.onShow receives; confirming answers with the visit.

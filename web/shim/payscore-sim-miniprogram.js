@@ -20,19 +20,10 @@ var DEFAULT_POLL_INTERVAL = 500;
 // The hook the shipped web-view page calls when it unloads (see webview/index.js).
 var WEBVIEW_HOOK = '__payscoreSim';
 
-// What the action sheets offer: one entry per step, each a list of [label, action].
-// A "leaving" action (return, back) ends the visit.
-var ITEM = {
-  confirm: ['确认订单 confirm', 'confirm'],
-  authorize: ['授权 authorize', 'authorize'],
-  ret: ['返回商户 return with params', 'return'],
-  back: ['左上角返回 back icon without params', 'back']
-};
-var SHEETS = {
-  wxpayScoreUse: [[ITEM.confirm, ITEM.back], [ITEM.ret, ITEM.back]],
-  wxpayScoreDetail: [[ITEM.ret, ITEM.back]],
-  wxpayScoreEnable: [[ITEM.authorize, ITEM.back], [ITEM.ret, ITEM.back]]
-};
+// The action sheet offers what the visit offers: the simulator lists the actions of the Pay Score
+// page in the visit's JSON (actions: [{name, label, effect, leaves}]), so the shim decides none.
+// A "leaving" action (return, back) ends the visit; dismissing the sheet is the back icon.
+var BACK = 'back';
 
 var state = null; // set while installed
 
@@ -253,6 +244,7 @@ function invoke(api, args, body) {
     ctx.id = visit.visit_id;
     ctx.businessType = visit.businessType;
     ctx.pageURL = visit.page_url;
+    ctx.actions = visitActions(visit);
     var ok = { errMsg: api + ':ok' };
     if (promised) resolve(ok);
     else {
@@ -264,7 +256,7 @@ function invoke(api, args, body) {
       if (state !== s) return;
       hide();
       if (s.mode === 'webview') openWebview(ctx);
-      else sheet(ctx, 0);
+      else sheet(ctx);
     });
   }, function (e) {
     if (state !== s) return;
@@ -316,45 +308,57 @@ function show(ctx, appShow) {
   s.showListeners.slice().forEach(function (l) { call(l, undefined, [res], 'onAppShow listener'); });
 }
 
+// act takes an action for the user. It resolves to {err} when the simulator refuses it, else to
+// {visit}: the visit as the action left it (the control API answers confirm and authorize with
+// the visit; return and back with the App.onShow object, which has no actions).
 function act(ctx, action) {
   return request('POST', '/sim/v1/visits/' + encodeURIComponent(ctx.id) + '/' + action).then(function (res) {
-    if (res.status === 200) return null;
-    return simulatorError(res);
+    if (res.status === 200) return { visit: res.data };
+    return { err: simulatorError(res) };
   }, function (e) {
-    return { code: 'UNREACHABLE', message: 'cannot reach payscore-sim (' + e.errMsg + ')' };
+    return { err: { code: 'UNREACHABLE', message: 'cannot reach payscore-sim (' + e.errMsg + ')' } };
   });
 }
 
-// sheet shows step i of the action sheets. Dismissing a sheet is the top-left back icon.
-function sheet(ctx, i) {
+// visitActions reads the actions a visit offers from its JSON. A simulator too old to list them
+// leaves the user only the back icon, which every open visit has.
+function visitActions(visit) {
+  if (visit && Array.isArray(visit.actions)) return visit.actions;
+  log('error', 'the simulator lists no actions for the visit (it predates them): only the back icon is offered');
+  return [{ name: BACK, label: '左上角返回 back icon without params', leaves: true }];
+}
+
+// sheet offers the actions the visit offers now. Dismissing a sheet is the top-left back icon.
+function sheet(ctx) {
   var s = state;
-  var items = SHEETS[ctx.businessType] || SHEETS.wxpayScoreUse;
-  var step = items[Math.min(i, items.length - 1)];
-  function choose(action) {
-    act(ctx, action).then(function (err) {
+  var items = ctx.actions;
+  function choose(item) {
+    act(ctx, item.name).then(function (r) {
       if (state !== s || ctx.ended) return;
-      if (err) {
-        log('warn', action + ' rejected: ' + describe(err), err);
+      if (r.err) {
+        log('warn', item.name + ' rejected: ' + describe(r.err), r.err);
         s.wx.showModal({
-          title: 'payscore-sim: ' + action,
-          content: describe(err),
+          title: 'payscore-sim: ' + item.name,
+          content: describe(r.err),
           showCancel: false,
-          complete: function () { if (state === s) sheet(ctx, i); }
+          complete: function () { if (state === s) sheet(ctx); }
         });
         return;
       }
-      if (action === 'return' || action === 'back') finish(ctx, false);
-      else sheet(ctx, i + 1);
+      if (item.leaves) {
+        finish(ctx, false);
+        return;
+      }
+      ctx.actions = visitActions(r.visit);
+      sheet(ctx);
     });
   }
+  var back = items.filter(function (it) { return it.name === BACK; })[0] || { name: BACK, leaves: true };
   s.wx.showActionSheet({
     alertText: '微信支付分 payscore-sim · ' + ctx.businessType,
-    itemList: step.map(function (it) { return it[0]; }),
-    success: function (res) {
-      var it = step[res.tapIndex];
-      choose(it ? it[1] : 'back');
-    },
-    fail: function () { choose('back'); }
+    itemList: items.map(function (it) { return it.label; }),
+    success: function (res) { choose(items[res.tapIndex] || back); },
+    fail: function () { choose(back); }
   });
 }
 
@@ -416,8 +420,8 @@ function webviewUnloaded(url) {
   ctx.onPage = false;
   if (ctx.ended) return;
   forget(ctx);
-  act(ctx, 'back').then(function (err) {
-    if (err) log('warn', 'back after the web-view page closed: ' + describe(err));
+  act(ctx, BACK).then(function (r) {
+    if (r.err) log('warn', 'back after the web-view page closed: ' + describe(r.err));
     if (state === s) finish(ctx, false);
   });
 }

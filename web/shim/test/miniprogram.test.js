@@ -16,7 +16,7 @@ const PAYSCORE = 'wxd8f3793ea3b935b8';
 const CONFIRM = '确认订单 confirm';
 const RETURN = '返回商户 return with params';
 const BACK = '左上角返回 back icon without params';
-const AUTHORIZE = '授权 authorize';
+const AUTHORIZE = '同意并开启 authorize';
 const PAGE = 'pages/order/order'; // the merchant page on top when it opens Pay Score
 
 let sim;
@@ -485,7 +485,7 @@ test('wxpayScoreEnable: authorize, then return with params (live; skips while th
     return;
   }
   assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
-  assert.deepStrictEqual(m.rt.sheets, [[AUTHORIZE, BACK], [RETURN, BACK]]);
+  assert.deepStrictEqual(m.rt.sheets, [[AUTHORIZE, RETURN, BACK], [RETURN, BACK]]);
   const opened = m.rt.requests.find((r) => r.method === 'POST' && r.url === sim.url + '/sim/v1/visits');
   const visit = (await control(sim, 'GET', '/sim/v1/visits/' + opened.response.data.visit_id)).data;
   assert.equal(visit.businessType, 'wxpayScoreEnable');
@@ -499,16 +499,20 @@ test('wxpayScoreEnable: authorize, then return with params (live; skips while th
   assert.deepStrictEqual(perms.map((p) => p.authorization_state), ['AVAILABLE']);
 });
 
-// Until the simulator simulates wxpayScoreEnable, its flow is checked against a stub that
-// speaks the visit API's contract (201 on open, 200 on each action, appShow once ended).
-test('wxpayScoreEnable: the shim offers authorize, then the return items, and calls the authorize action (contract stub)', async (t) => {
+// The shim's side of the visit API's contract, checked against a stub that speaks it: 201 on
+// open and 200 on authorize with the actions the visit offers, appShow once ended.
+test('wxpayScoreEnable: the shim offers the actions the visit lists, and calls the authorize action (contract stub)', async (t) => {
   const calls = [];
   let outcome = null;
   const stub = http.createServer((req, res) => {
     calls.push(req.method + ' ' + req.url);
     const json = (status, body) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
-    if (req.method === 'POST' && req.url === '/sim/v1/visits') return json(201, { visit_id: 'v1', businessType: 'wxpayScoreEnable', page_url: 'http://stub/sim/visits/v1' });
-    if (req.method === 'POST' && req.url === '/sim/v1/visits/v1/authorize') return json(200, {});
+    const ret = { name: 'return', label: RETURN, leaves: true };
+    const back = { name: 'back', label: BACK, leaves: true };
+    if (req.method === 'POST' && req.url === '/sim/v1/visits') {
+      return json(201, { visit_id: 'v1', businessType: 'wxpayScoreEnable', page_url: 'http://stub/sim/visits/v1', actions: [{ name: 'authorize', label: AUTHORIZE, leaves: false }, ret, back] });
+    }
+    if (req.method === 'POST' && req.url === '/sim/v1/visits/v1/authorize') return json(200, { visit_id: 'v1', actions: [ret, back] });
     if (req.method === 'POST' && req.url === '/sim/v1/visits/v1/return') { outcome = 'return_with_params'; return json(200, {}); }
     if (req.method === 'GET' && req.url === '/sim/v1/visits/v1') {
       return json(200, { visit_id: 'v1', outcome, appShow: outcome && { scene: 1038, referrerInfo: { appId: PAYSCORE } } });
@@ -524,7 +528,7 @@ test('wxpayScoreEnable: the shim offers authorize, then the return items, and ca
   App(app.options);
   rt.wx.openBusinessView({ businessType: 'wxpayScoreEnable', extraData: { apply_permissions_token: 'AAQTnZo' }, success() {} });
   await waitFor('App.onShow', () => app.log.onShow.length === 1);
-  assert.deepStrictEqual(rt.sheets, [[AUTHORIZE, BACK], [RETURN, BACK]]);
+  assert.deepStrictEqual(rt.sheets, [[AUTHORIZE, RETURN, BACK], [RETURN, BACK]]);
   assert.deepStrictEqual(calls, ['POST /sim/v1/visits', 'POST /sim/v1/visits/v1/authorize', 'POST /sim/v1/visits/v1/return', 'GET /sim/v1/visits/v1']);
   assert.deepStrictEqual(app.log.onShow[0].args, [{ scene: 1038, path: PAGE, query: {}, referrerInfo: { appId: PAYSCORE } }]);
 });
