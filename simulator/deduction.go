@@ -42,17 +42,6 @@ func (m *DeductionMode) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// deductionMode is the order's own mode, else the merchant's.
-func (o *Order) deductionMode(m *Merchant) DeductionMode {
-	switch {
-	case o.Sim.Deduction != "":
-		return o.Sim.Deduction
-	case m.Settings.Deduction != "":
-		return m.Settings.Deduction
-	}
-	return DeductImmediately
-}
-
 // deduct is a successful deduction through Pay Score: the order is paid and the merchant told.
 func (o *Order) deduct(now time.Time) error {
 	d := Deduction{
@@ -67,7 +56,7 @@ func (o *Order) deduct(now time.Time) error {
 // UserPays is the user paying an order awaiting payment, as after a failed deduction the user
 // may in the WeChat cashier.
 func (o *Order) UserPays(now time.Time) error {
-	if !o.awaitingPayment() {
+	if !o.AwaitingPayment() {
 		return o.stateError(OpUserPays, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING)")
 	}
 	return o.deduct(now)

@@ -40,7 +40,7 @@ func (s *Service) plan(o *Order, m *Merchant) DeductionPlan {
 	if m.Settings.DeductionDelay != nil {
 		delay = *m.Settings.DeductionDelay
 	}
-	return DeductionPlan{Mode: o.deductionMode(m), Delay: delay}
+	return DeductionPlan{Mode: o.DeductionInForce(m).Mode, Delay: delay}
 }
 
 // deducting reports whether a deduction of the order is in flight.
@@ -53,7 +53,7 @@ func (o *Order) DeductionDue() (t time.Time, ok bool) { return o.Sim.DeductAt, o
 // succeed; requested marks one the merchant asked for with /pay. A deduction that would fail is
 // not scheduled: its failure changes nothing the merchant can see.
 func (o *Order) scheduleDeduction(now time.Time, p DeductionPlan, requested bool) {
-	if !o.awaitingPayment() || !p.Mode.succeeds(requested) {
+	if !o.AwaitingPayment() || !p.Mode.succeeds(requested) {
 		return
 	}
 	o.Sim.DeductAt = now.Add(p.Delay)
@@ -74,7 +74,7 @@ func (o *Order) RunDeduction(now time.Time, mode DeductionMode) (bool, error) {
 	}
 	requested := o.Sim.DeductRequested
 	o.endDeduction()
-	if !o.awaitingPayment() || !mode.succeeds(requested) {
+	if !o.AwaitingPayment() || !mode.succeeds(requested) {
 		return true, nil
 	}
 	return true, o.deduct(now)
@@ -130,10 +130,7 @@ func (s *Service) DeductNow(ctx context.Context, mchid, outOrderNo string) (*Ord
 func (s *Service) runDeduction(ctx context.Context, mchid, outOrderNo string, now time.Time, early bool) error {
 	notifies := false
 	_, err := s.Orders.UpdateOrder(ctx, mchid, outOrderNo, func(o *Order) error {
-		mode := DeductImmediately
-		if m := s.Merchants.Merchant(mchid); m != nil {
-			mode = o.deductionMode(m)
-		}
+		mode := o.DeductionInForce(s.Merchants.Merchant(mchid)).Mode
 		if early && o.deducting() {
 			o.Sim.DeductAt = now
 		}

@@ -24,11 +24,6 @@ func (o *Order) stateName() string {
 	return s
 }
 
-func (o *Order) awaitingPayment() bool {
-	return o.State == StateDoing && o.StateDescription == MchComplete &&
-		o.Collection != nil && o.Collection.State == UserPaying
-}
-
 // checkCaller rejects calls whose appid or service_id is not the order's: production requires
 // complete and cancel to use the create call's appid.
 func (o *Order) checkCaller(appid, serviceID string, serviceRequired bool) *Error {
@@ -121,11 +116,11 @@ func (o *Order) Cancel(r CancelRequest, rejectAfterComplete bool) error {
 	case o.State == StateRevoked && o.Sim.CancelReason == r.Reason:
 		return nil
 	case o.State == StateCreated, o.State == StateDoing && o.StateDescription == UserConfirm:
-	case o.awaitingPayment() && rejectAfterComplete && !o.deducting():
+	case o.AwaitingPayment() && rejectAfterComplete && !o.deducting():
 		e := o.stateError(OpCancel, "CREATED or DOING/USER_CONFIRM")
 		e.Code, e.Message = CodeParamError, "当前订单状态不满足撤销条件"
 		return e.With("issue", "this merchant is set to refuse cancelling a completed order awaiting payment (reject_cancel_after_complete), as the skills doc and a community report describe; the official API doc allows it")
-	case o.awaitingPayment() && !o.deducting():
+	case o.AwaitingPayment() && !o.deducting():
 	default:
 		return o.stateError(OpCancel, "CREATED, DOING/USER_CONFIRM or DOING/MCH_COMPLETE awaiting payment, with no deduction in flight")
 	}
@@ -279,7 +274,7 @@ func (o *Order) Modify(r ModifyRequest) error {
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
-	if !o.awaitingPayment() || o.deducting() {
+	if !o.AwaitingPayment() || o.deducting() {
 		return o.stateError(OpModify, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING), with no deduction in flight")
 	}
 	if o.isDeposit() {
@@ -312,7 +307,7 @@ func (o *Order) RequestPayment(r PayRequest, now time.Time, p DeductionPlan) err
 	if err := o.checkCaller(r.AppID, r.ServiceID, true); err != nil {
 		return err
 	}
-	if !o.awaitingPayment() || o.deducting() {
+	if !o.AwaitingPayment() || o.deducting() {
 		return o.stateError(OpPay, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING), with no deduction in flight")
 	}
 	o.scheduleDeduction(now, p, true)
@@ -336,7 +331,7 @@ func (o *Order) Sync(r SyncRequest) error {
 	if c.err != nil {
 		return c.err
 	}
-	if !o.awaitingPayment() || o.deducting() {
+	if !o.AwaitingPayment() || o.deducting() {
 		return o.stateError(OpSync, "DOING/MCH_COMPLETE awaiting payment (USER_PAYING), with no deduction in flight")
 	}
 	o.settle(PaidTypeMch, r.Detail.PaidTime, "")

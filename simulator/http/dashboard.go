@@ -398,8 +398,7 @@ func (s *Server) handleDashOrder(c echo.Context) error {
 		WireJSON: indentJSON(o), CreateParams: dashPrettyJSON(string(o.Sim.CreateParams)),
 		DeductionAction: orderPath(o.MchID, o.OutOrderNo) + "/deduction",
 		UserPaysAction:  orderPath(o.MchID, o.OutOrderNo) + "/user-pays",
-		AwaitingPayment: o.State == simulator.StateDoing && o.StateDescription == simulator.MchComplete &&
-			o.Collection != nil && o.Collection.State == simulator.UserPaying,
+		AwaitingPayment: o.AwaitingPayment(),
 	}
 	op.Summary = dashOrderSummary(o)
 	for _, h := range o.Sim.History {
@@ -493,24 +492,14 @@ func dashOrderSummary(o *simulator.Order) []keyValue {
 	return sum
 }
 
-// dashDeduction says which deduction mode applies to the order, and offers the three.
+// dashDeduction says which deduction mode applies to the order and why, and offers the modes.
 func (s *Server) dashDeduction(o *simulator.Order) (string, []dashMode) {
-	current, from := o.Sim.Deduction, "set for this order"
-	if current == "" {
-		current, from = simulator.DeductImmediately, "the default"
-		if m := s.Merchants.Merchant(o.MchID); m != nil && m.Settings.Deduction != "" {
-			current, from = m.Settings.Deduction, "the merchant's setting"
-		}
+	d := o.DeductionInForce(s.Merchants.Merchant(o.MchID))
+	var modes []dashMode
+	for _, m := range simulator.DeductionModes {
+		modes = append(modes, dashMode{Mode: string(m), Description: m.Describe(), Current: m == d.Mode})
 	}
-	modes := []dashMode{
-		{Mode: string(simulator.DeductImmediately), Description: "the deduction succeeds, shortly after complete (or /pay)"},
-		{Mode: string(simulator.DeductFail), Description: "every deduction fails; the order waits in USER_PAYING"},
-		{Mode: string(simulator.DeductOnPay), Description: "deductions fail until the merchant calls /pay"},
-	}
-	for i := range modes {
-		modes[i].Current = modes[i].Mode == string(current)
-	}
-	return fmt.Sprintf("%s (%s)", current, from), modes
+	return fmt.Sprintf("%s (%s)", d.Mode, d.From.Describe()), modes
 }
 
 func dashVisitOf(v *simulator.Visit) dashVisit {
