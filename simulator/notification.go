@@ -72,7 +72,7 @@ type DeliveryAttempt struct {
 	Success        bool          `json:"success"`
 	// Lab names the fault a notification lab delivery carried on purpose; empty for a
 	// regular attempt.
-	Lab string `json:"lab,omitempty"`
+	Lab LabVariant `json:"lab,omitempty"`
 }
 
 // newNotification makes a pending notification whose resource is payload, due now.
@@ -192,7 +192,7 @@ type Notifier interface {
 	Resend(ctx context.Context, id string) (*Notification, error)
 	// Lab delivers the notification id once with the fault variant names, for testing a
 	// merchant's verifier, leaving its state and schedule as they are.
-	Lab(ctx context.Context, id, variant string) (*DeliveryAttempt, error)
+	Lab(ctx context.Context, id string, variant LabVariant) (*DeliveryAttempt, error)
 }
 
 // ResendNotification makes a notification due again now (Notification.Resend): the notifier
@@ -216,7 +216,11 @@ func (s *Service) NotificationLab(ctx context.Context, id, variant string) (*Del
 		return nil, Errorf(CodeInvalidRequest, "通知实验室不可用").
 			With("issue", "this simulator runs without a notification worker, so the lab cannot deliver")
 	}
-	return s.notifier.Lab(ctx, id, variant)
+	v, err := ParseLabVariant(variant)
+	if err != nil {
+		return nil, err
+	}
+	return s.notifier.Lab(ctx, id, v)
 }
 
 // NotificationStore keeps notifications and their delivery attempts. Notifications are created

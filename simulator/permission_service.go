@@ -388,10 +388,10 @@ func alreadyAuthorized(p *Permission) *Error {
 
 // ListPermissions lists permissions for the control API.
 func (s *Service) ListPermissions(ctx context.Context, f PermissionFilter) ([]*Permission, error) {
-	switch f.State {
-	case "", AuthorizationUnbindUser, AuthorizationAvailable, AuthorizationUnavailable:
-	default:
-		return nil, ParamError("state", f.State, "must be one of UNBINDUSER, AVAILABLE, UNAVAILABLE").With("location", "query")
+	if f.State != "" {
+		if _, err := ParseAuthorizationState("state", string(f.State)); err != nil {
+			return nil, err
+		}
 	}
 	return s.Permissions.ListPermissions(ctx, f)
 }

@@ -32,10 +32,10 @@ func (n *recordingNotifier) Resend(_ context.Context, id string) (*simulator.Not
 	return &simulator.Notification{ID: id}, nil
 }
 
-func (n *recordingNotifier) Lab(_ context.Context, id, variant string) (*simulator.DeliveryAttempt, error) {
+func (n *recordingNotifier) Lab(_ context.Context, id string, variant simulator.LabVariant) (*simulator.DeliveryAttempt, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.calls = append(n.calls, "lab "+id+" "+variant)
+	n.calls = append(n.calls, "lab "+id+" "+string(variant))
 	return &simulator.DeliveryAttempt{NotificationID: id, Lab: variant}, nil
 }
 
@@ -125,6 +125,9 @@ func TestServiceWithNotifier(t *testing.T) {
 	}
 	if _, err := svc.NotificationLab(ctx, n.ID, "bad_signature"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := svc.NotificationLab(ctx, n.ID, "bad-signature"); codeOf(err) != simulator.CodeParamError {
+		t.Errorf("lab of an unknown variant: %v, want PARAM_ERROR before the notifier is asked", err)
 	}
 	want := []string{"resend " + n.ID, "lab " + n.ID + " bad_signature"}
 	if strings.Join(notifier.calls, "; ") != strings.Join(want, "; ") {

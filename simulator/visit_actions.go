@@ -22,12 +22,7 @@ var visitActionNames = []VisitActionName{ActionConfirm, ActionAuthorize, ActionR
 
 // ParseVisitActionName reads an action's name, refusing one the Pay Score page does not have.
 func ParseVisitActionName(s string) (VisitActionName, error) {
-	for _, n := range visitActionNames {
-		if string(n) == s {
-			return n, nil
-		}
-	}
-	return "", ParamError("action", s, "must be one of "+joinNames(visitActionNames)+": the actions of the Pay Score page")
+	return parseEnum("action", s, visitActionNames)
 }
 
 // Leaves reports whether the action ends the visit: the user is then back at the merchant.
@@ -104,7 +99,7 @@ func (v *Visit) refusal(n VisitActionName) *Error {
 		}
 	case ActionBack:
 	default:
-		return ParamError("action", string(n), "must be one of "+joinNames(visitActionNames))
+		return ParamError("action", string(n), "is not an action of the Pay Score page")
 	}
 	return nil
 }
@@ -133,20 +128,4 @@ func (v *Visit) returnEffect() string {
 		return "ends the visit; nothing tells the merchant whether the user authorized: it queries the permission or waits for USER_OPEN_SERVICE"
 	}
 	return "ends the visit; the detail page hands back no query_id, so the merchant queries the order by out_order_no"
-}
-
-// joinNames lists names as "a, b or c".
-func joinNames[T ~string](names []T) string {
-	var b strings.Builder
-	for i, n := range names {
-		switch {
-		case i == 0:
-		case i == len(names)-1:
-			b.WriteString(" or ")
-		default:
-			b.WriteString(", ")
-		}
-		b.WriteString(string(n))
-	}
-	return b.String()
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -62,8 +63,12 @@ func (s *Server) handleListOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	state, err := queryEnum("state", q["state"], simulator.ParseOrderState)
+	if err != nil {
+		return err
+	}
 	orders, err := s.Service.Orders.ListOrders(c.Request().Context(), simulator.OrderFilter{
-		MchID: q["mchid"], State: simulator.OrderState(q["state"]), Limit: limit,
+		MchID: q["mchid"], State: state, Limit: limit,
 	})
 	if err != nil {
 		return err
@@ -135,6 +140,20 @@ func listOf[T any](items []T) map[string]any {
 		items = []T{}
 	}
 	return map[string]any{"data": items}
+}
+
+// queryEnum reads an optional query parameter that filters by one of a closed set of values
+// (parse is the domain's Parse function); "" is no filter.
+func queryEnum[T ~string](name, v string, parse func(field, s string) (T, error)) (T, error) {
+	if v == "" {
+		return "", nil
+	}
+	t, err := parse(name, v)
+	var e *simulator.Error
+	if errors.As(err, &e) {
+		return "", e.With("location", "query")
+	}
+	return t, err
 }
 
 func limitParam(v string) (int, error) {

@@ -17,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
-	"github.com/payscore-sim/payscore-sim/simulator/notify"
 )
 
 // The dashboard shows QA and developers what the simulator recorded and why, and offers the
@@ -798,15 +797,6 @@ type dashAttempt struct {
 
 type dashLabVariant struct{ Variant, Description string }
 
-// dashLabDescriptions say what each notification lab variant sends.
-var dashLabDescriptions = map[string]string{
-	notify.LabBadSignature:   "a signature of other bytes than the body",
-	notify.LabSignTest:       "WeChat's WECHATPAY/SIGNTEST/ probe signature",
-	notify.LabStaleTimestamp: "Wechatpay-Timestamp 10 minutes old, correctly signed",
-	notify.LabUnknownSerial:  "a Wechatpay-Serial the merchant cannot know",
-	notify.LabDuplicate:      "the same notification, delivered correctly again",
-}
-
 func (s *Server) handleDashNotification(c echo.Context) error {
 	id, err := pathParam(c, "id")
 	if err != nil {
@@ -831,15 +821,15 @@ func (s *Server) handleDashNotification(c echo.Context) error {
 	for i, a := range attempts {
 		da := dashAttempt{
 			N: i + 1, Time: dashTime(a.Time), Status: a.Status, Success: a.Success, Latency: dashLatency(a.Latency),
-			Error: a.Error, Response: a.ResponseBody, Lab: a.Lab, Class: "attempt-failed",
+			Error: a.Error, Response: a.ResponseBody, Lab: string(a.Lab), Class: "attempt-failed",
 		}
 		if a.Success {
 			da.Class = "attempt-ok"
 		}
 		np.Deliveries = append(np.Deliveries, da)
 	}
-	for _, v := range notify.LabVariants {
-		np.Lab = append(np.Lab, dashLabVariant{v, dashLabDescriptions[v]})
+	for _, v := range simulator.LabVariants {
+		np.Lab = append(np.Lab, dashLabVariant{string(v), v.Describe()})
 	}
 	p := s.dashPage("Notification "+n.ID, "overview")
 	p.Notification = np
@@ -894,16 +884,19 @@ func (s *Server) handleDashPermissions(c echo.Context) error {
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
-	states := []string{string(simulator.AuthorizationUnbindUser), string(simulator.AuthorizationAvailable), string(simulator.AuthorizationUnavailable)}
-	if q["state"] != "" && !slices.Contains(states, q["state"]) {
-		return s.renderError(c, simulator.ParamError("state", q["state"], "must be one of "+strings.Join(states, ", ")).With("location", "query"), nil, nil)
+	state, err := queryEnum("state", q["state"], simulator.ParseAuthorizationState)
+	if err != nil {
+		return s.renderError(c, err, nil, nil)
 	}
-	pp := &dashPermissionsPage{MchID: q["mchid"], State: q["state"], States: states}
+	pp := &dashPermissionsPage{MchID: q["mchid"], State: q["state"]}
+	for _, st := range simulator.AuthorizationStates {
+		pp.States = append(pp.States, string(st))
+	}
 	for _, m := range s.Merchants.All() {
 		pp.Merchants = append(pp.Merchants, m.MchID)
 	}
 	ps, err := s.Service.ListPermissions(c.Request().Context(), simulator.PermissionFilter{
-		MchID: q["mchid"], State: simulator.AuthorizationState(q["state"]), Limit: 500,
+		MchID: q["mchid"], State: state, Limit: 500,
 	})
 	if err != nil {
 		return s.renderError(c, err, nil, nil)

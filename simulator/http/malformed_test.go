@@ -407,6 +407,9 @@ func TestMalformedRequests(t *testing.T) {
 		{name: "control list with limit=abc", method: "GET", target: "/sim/v1/orders?limit=abc", status: 400, code: "PARAM_ERROR", want: "limit"},
 		{name: "control list with limit repeated", method: "GET", target: "/sim/v1/orders?limit=1&limit=2", status: 400, code: "PARAM_ERROR", want: "given once"},
 		{name: "control list with a bad escape", method: "GET", target: "/sim/v1/orders?state=%zz", status: 400, code: "PARAM_ERROR", want: "invalid URL escape"},
+		{name: "control list by an unknown state", method: "GET", target: "/sim/v1/orders?state=PENDING", status: 400, code: "PARAM_ERROR", want: "CREATED, DOING, DONE, REVOKED, EXPIRED"},
+		{name: "control list by a lower-case state", method: "GET", target: "/sim/v1/orders?state=created", status: 400, code: "PARAM_ERROR", want: "must be one of"},
+		{name: "notifications by an unknown event", method: "GET", target: "/sim/v1/notifications?event_type=USER_CONFIRM", status: 400, code: "PARAM_ERROR", want: "PAYSCORE.USER_CONFIRM, PAYSCORE.USER_PAID"},
 
 		// Path tricks.
 		{name: "out_order_no ..", target: malOrders + "/../cancel", body: `{"appid":"` + fixtures.DemoAppID + `","reason":"x"}`, status: 400, code: "PARAM_ERROR", want: "out_order_no"},

@@ -36,13 +36,9 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	event := simulator.EventType(q["event_type"])
-	switch event {
-	case "", simulator.EventUserConfirm, simulator.EventUserPaid, simulator.EventUserOpenService, simulator.EventUserCloseService,
-		simulator.EventRefundSuccess, simulator.EventRefundAbnormal, simulator.EventRefundClosed:
-	default:
-		return simulator.ParamError("event_type", q["event_type"], "must be one of PAYSCORE.USER_CONFIRM, PAYSCORE.USER_PAID, PAYSCORE.USER_OPEN_SERVICE, PAYSCORE.USER_CLOSE_SERVICE, REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED").
-			With("location", "query")
+	event, err := queryEnum("event_type", q["event_type"], simulator.ParseEventType)
+	if err != nil {
+		return err
 	}
 	ns, err := s.Service.Notifications.ListNotifications(c.Request().Context(), simulator.NotificationFilter{
 		MchID: q["mchid"], OutOrderNo: q["out_order_no"], EventType: event, Limit: limit,

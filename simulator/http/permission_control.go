@@ -56,9 +56,13 @@ func (s *Server) handleListPermissions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	state, err := queryEnum("state", q["state"], simulator.ParseAuthorizationState)
+	if err != nil {
+		return err
+	}
 	ps, err := s.Service.ListPermissions(c.Request().Context(), simulator.PermissionFilter{
 		MchID: q["mchid"], ServiceID: q["service_id"], AppID: q["appid"], OpenID: q["openid"],
-		AuthorizationCode: q["authorization_code"], State: simulator.AuthorizationState(q["state"]), Limit: limit,
+		AuthorizationCode: q["authorization_code"], State: state, Limit: limit,
 	})
 	if err != nil {
 		return err

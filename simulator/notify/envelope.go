@@ -72,18 +72,6 @@ func buildEnvelope(n *simulator.Notification, apiV3Key string) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// Lab variants: the faults the notification lab delivers on purpose.
-const (
-	LabBadSignature   = "bad_signature"   // a signature of other bytes than the body
-	LabSignTest       = "signtest"        // WeChat's WECHATPAY/SIGNTEST/ probe signature
-	LabStaleTimestamp = "stale_timestamp" // Wechatpay-Timestamp 10 minutes old, correctly signed
-	LabUnknownSerial  = "unknown_serial"  // a Wechatpay-Serial the merchant cannot know
-	LabDuplicate      = "duplicate"       // the same notification, delivered correctly again
-)
-
-// LabVariants lists the lab variants in the order the documentation of the lab gives them.
-var LabVariants = []string{LabBadSignature, LabSignTest, LabStaleTimestamp, LabUnknownSerial, LabDuplicate}
-
 // signTestPrefix starts the deliberately invalid signatures of WeChat's probe traffic.
 const signTestPrefix = "WECHATPAY/SIGNTEST/"
 
@@ -104,33 +92,33 @@ const userAgent = "payscore-sim (WeChat Pay Score simulator; notification delive
 // newRequest builds the POST of body to notifyURL, signed as WeChat signs notifications under
 // serial (the platform certificate's or the public key ID), with the fault variant asks for
 // ("" for none, and duplicate is none).
-func (w *Worker) newRequest(notifyURL string, body []byte, serial, variant string, now time.Time) (*http.Request, error) {
+func (w *Worker) newRequest(notifyURL string, body []byte, serial string, variant simulator.LabVariant, now time.Time) (*http.Request, error) {
 	u, err := checkNotifyURL(notifyURL)
 	if err != nil {
 		return nil, err
 	}
 	ts := now
-	if variant == LabStaleTimestamp {
+	if variant == simulator.LabStaleTimestamp {
 		ts = now.Add(-staleBy)
 	}
 	timestamp := strconv.FormatInt(ts.Unix(), 10)
 	nonce := wxcrypto.NewNonce()
 	signSerial, sentSerial := serial, serial
-	if variant == LabUnknownSerial {
+	if variant == simulator.LabUnknownSerial {
 		sentSerial = unknownCertSerial
 		if serial == w.Platform.PublicKeyID {
 			sentSerial = unknownPublicKeyID
 		}
 	}
 	signed := body
-	if variant == LabBadSignature {
+	if variant == simulator.LabBadSignature {
 		signed = []byte(`{"payscore-sim":"lab bad_signature: these are not the bytes that were sent"}`)
 	}
 	sig, err := w.Platform.Sign(signSerial, wxcrypto.ResponseMessage(timestamp, nonce, signed))
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
-	if variant == LabSignTest {
+	if variant == simulator.LabSignTest {
 		sig = signTestSignature()
 	}
 	req, err := http.NewRequest(http.MethodPost, u.String(), bytes.NewReader(body))

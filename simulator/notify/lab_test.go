@@ -47,7 +47,7 @@ func notifyLabRun(t *testing.T, publicKeyMode bool, variant string) (lab, first 
 
 	// The lab changes neither the state nor the schedule; its attempt is listed with the others.
 	v := notifyGet(t, sim, id)
-	if v.State != "DELIVERED" || v.AttemptCount != 1 || len(v.Attempts) != 2 || v.Attempts[1].Lab != variant || v.Attempts[0].Lab != "" {
+	if v.State != "DELIVERED" || v.AttemptCount != 1 || len(v.Attempts) != 2 || string(v.Attempts[1].Lab) != variant || v.Attempts[0].Lab != "" {
 		t.Errorf("after lab %s: state %s, attempt_count %d, attempts %s; want DELIVERED, 1, the regular one then the lab one",
 			variant, v.State, v.AttemptCount, notifyDescribe(v.Attempts))
 	}

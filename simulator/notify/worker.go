@@ -282,7 +282,7 @@ func (w *Worker) save(ctx context.Context, n *simulator.Notification, a *simulat
 
 // request builds the request of an attempt to deliver n as variant says, fixing n.Body at the
 // first attempt so that retries repeat it.
-func (w *Worker) request(n *simulator.Notification, variant string) (*http.Request, error) {
+func (w *Worker) request(n *simulator.Notification, variant simulator.LabVariant) (*http.Request, error) {
 	m := w.Merchants.Merchant(n.MchID)
 	if m == nil {
 		return nil, fmt.Errorf("merchant %s is not configured in this simulator, so its APIv3 key is unknown: no request was sent", n.MchID)
@@ -303,7 +303,7 @@ func (w *Worker) request(n *simulator.Notification, variant string) (*http.Reque
 
 // attempt sends n once, as variant says ("" for a regular attempt), and returns what happened.
 // ok is false when the attempt was interrupted by Close before the merchant answered.
-func (w *Worker) attempt(ctx context.Context, n *simulator.Notification, variant string) (a *simulator.DeliveryAttempt, ok bool) {
+func (w *Worker) attempt(ctx context.Context, n *simulator.Notification, variant simulator.LabVariant) (a *simulator.DeliveryAttempt, ok bool) {
 	a = &simulator.DeliveryAttempt{NotificationID: n.ID, Time: w.Clock.Now(), Lab: variant}
 	start := time.Now()
 	defer func() { a.Latency = time.Since(start) }()
@@ -422,19 +422,12 @@ func (w *Worker) Resend(ctx context.Context, id string) (*simulator.Notification
 	return n, nil
 }
 
-// Lab sends a notification once with the fault variant names (see LabVariants), for testing a
+// Lab sends a notification once with the fault variant names, for testing a
 // merchant's verifier, and records the attempt with its Lab set. The notification's state and
 // schedule do not change; Success says whether the merchant acknowledged it (200 or 204), which
 // for every variant but duplicate a correct merchant refuses.
-func (w *Worker) Lab(ctx context.Context, id string, variant string) (*simulator.DeliveryAttempt, error) {
+func (w *Worker) Lab(ctx context.Context, id string, variant simulator.LabVariant) (*simulator.DeliveryAttempt, error) {
 	w.init()
-	known := false
-	for _, v := range LabVariants {
-		known = known || v == variant
-	}
-	if !known {
-		return nil, simulator.ParamError("variant", variant, "must be one of "+strings.Join(LabVariants, ", "))
-	}
 	if err := w.claim(ctx, id); err != nil {
 		return nil, err
 	}
