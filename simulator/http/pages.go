@@ -113,7 +113,7 @@ func visitPage(v *simulator.Visit) *pageData {
 	switch {
 	case v.Ended():
 		p.Kind, p.Title = "result", "已返回商户 Back at the merchant"
-		p.AppShow, p.H5Callback = indentJSON(v.AppShow()), indentJSON(v.H5Callback())
+		p.AppShow, p.H5Callback = web.IndentJSON(v.AppShow()), web.IndentJSON(v.H5Callback())
 		p.H5 = v.Form == simulator.FormQueryString
 		p.QueryTarget = queryTarget(v)
 	case v.BusinessType == simulator.BusinessEnable && v.Authorized:
@@ -270,19 +270,7 @@ func detailText(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return strings.TrimSpace(indentJSON(v))
-}
-
-// indentJSON is v as indented JSON, with <, > and & as they are (the template escapes them).
-func indentJSON(v any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprintf("%v", v)
-	}
-	return strings.TrimSuffix(buf.String(), "\n")
+	return strings.TrimSpace(web.IndentJSON(v))
 }
 
 // render writes a page. The pages change with every action, so none is cached.
