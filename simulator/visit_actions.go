@@ -61,9 +61,6 @@ func (v *Visit) Actions() []VisitAction {
 	return actions
 }
 
-// Offers reports whether the visit offers the action now.
-func (v *Visit) Offers(n VisitActionName) bool { return v.refusal(n) == nil }
-
 // refusal is the one rule of what a visit offers: nil when the user may take the action now,
 // else the WeChat-shaped error that refuses it.
 func (v *Visit) refusal(n VisitActionName) *Error {
@@ -77,6 +74,7 @@ func (v *Visit) refusal(n VisitActionName) *Error {
 				With("issue", fmt.Sprintf("a %s visit has nothing to confirm; only wxpayScoreUse visits do", v.BusinessType))
 		}
 		if v.Confirmed {
+			// Confirm takes a repeat as a harmless no-op; the page only loses the button.
 			return Errorf(CodeInvalidRequest, "用户已确认订单").
 				With("issue", "the user already confirmed this order; the page now offers the in-page return button")
 		}
@@ -86,6 +84,8 @@ func (v *Visit) refusal(n VisitActionName) *Error {
 				With("issue", fmt.Sprintf("a %s visit has nothing to authorize; only wxpayScoreEnable visits do", v.BusinessType))
 		}
 		if v.Authorized {
+			// Authorize takes a repeat by the same user as a harmless no-op; the page only
+			// loses the button.
 			issue := "this visit already authorized as openid " + v.OpenID
 			if v.Permission != nil {
 				issue += fmt.Sprintf(" (the permission is now %s)", v.Permission.State)
