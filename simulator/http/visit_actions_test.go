@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
@@ -102,15 +100,7 @@ func TestVisitActionsAgree(t *testing.T) {
 	}
 	agree("use, returned", id, get(id), "agree-use", []string{})
 
-	resp, err := c.Do(context.Background(), http.MethodPost, "/v3/payscore/permissions", map[string]any{
-		"service_id": fixtures.DemoServiceID, "appid": fixtures.DemoAppID, "authorization_code": "AGREE-AUTH"})
-	var tok struct {
-		Token string `json:"apply_permissions_token"`
-	}
-	if err != nil || resp.Decode(&tok) != nil || tok.Token == "" {
-		t.Fatalf("permissions: %v %v", err, resp)
-	}
-	_, v = visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreEnable", "extraData": map[string]any{"apply_permissions_token": tok.Token}})
+	v = visitOpenEnable(t, sim, c, "AGREE-AUTH")
 	id = v["visit_id"].(string)
 	agree("enable, opened", id, v, "", []string{"authorize", "return", "back"})
 	if st, v := visitPost(t, sim, "/sim/v1/visits/"+id+"/authorize", nil); st != http.StatusOK {

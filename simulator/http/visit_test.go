@@ -48,6 +48,25 @@ func visitCreateFor(t *testing.T, c *client.Client, no, appid, serviceID string)
 	return o.Package
 }
 
+// visitOpenEnable pre-authorizes authorization_code code as the demo merchant and opens its
+// wxpayScoreEnable visit; it returns the visit as POST /sim/v1/visits answers.
+func visitOpenEnable(t *testing.T, sim *simtest.Sim, c *client.Client, code string) map[string]any {
+	t.Helper()
+	resp, err := c.Do(context.Background(), http.MethodPost, "/v3/payscore/permissions", map[string]any{
+		"service_id": fixtures.DemoServiceID, "appid": fixtures.DemoAppID, "authorization_code": code})
+	var tok struct {
+		Token string `json:"apply_permissions_token"`
+	}
+	if err != nil || resp.Decode(&tok) != nil || tok.Token == "" {
+		t.Fatalf("permissions: %v %v", err, resp)
+	}
+	st, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreEnable", "extraData": map[string]any{"apply_permissions_token": tok.Token}})
+	if st != http.StatusCreated {
+		t.Fatalf("open enable visit: %d %v", st, v)
+	}
+	return v
+}
+
 // visitPost posts a JSON body (or nothing) to the control API and decodes the answer.
 func visitPost(t *testing.T, sim *simtest.Sim, path string, body any) (int, map[string]any) {
 	t.Helper()
@@ -560,18 +579,7 @@ func TestVisitListIncludesAuthorizations(t *testing.T) {
 	sim := simtest.Start(t, app.Options{})
 	c := sim.DemoClient(t)
 	_, use := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": map[string]any{"package": visitCreate(t, c, "list-use")}})
-	resp, err := c.Do(context.Background(), http.MethodPost, "/v3/payscore/permissions", map[string]any{
-		"service_id": fixtures.DemoServiceID, "appid": fixtures.DemoAppID, "authorization_code": "LIST-AUTH"})
-	var tok struct {
-		Token string `json:"apply_permissions_token"`
-	}
-	if err != nil || resp.Decode(&tok) != nil || tok.Token == "" {
-		t.Fatalf("permissions: %v %v", err, resp)
-	}
-	st, enable := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreEnable", "extraData": map[string]any{"apply_permissions_token": tok.Token}})
-	if st != http.StatusCreated {
-		t.Fatalf("open enable visit: %d %v", st, enable)
-	}
+	enable := visitOpenEnable(t, sim, c, "LIST-AUTH")
 	list := func(query string) []string {
 		r, err := http.Get(sim.URL + "/sim/v1/visits?" + query)
 		if err != nil {
