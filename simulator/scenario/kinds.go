@@ -149,11 +149,11 @@ var kinds = []kind{
 		arg: argShape{mapping: true, required: true, fields: []string{"fail", "status"}}, newAction: func() action { return &receiverStep{} }},
 	{name: "expect_notification", usage: "an event type, or {event_type, within: 5s, out_order_no, attempts, resource: {...}}",
 		arg: argShape{mapping: true, scalar: "event_type", required: true, fields: []string{"event_type", "within", "out_order_no", "attempts", "resource"},
-			checks: map[string]func(any) error{"within": durationCheck}},
+			checks: map[string]func(any) error{"event_type": eventTypeCheck, "within": durationCheck}},
 		response: true, newAction: func() action { return &expectNotificationStep{} }},
 	{name: "expect_no_notification", usage: "an event type, or {event_type, for: 1s}",
 		arg: argShape{mapping: true, scalar: "event_type", required: true, fields: []string{"event_type", "for"},
-			checks: map[string]func(any) error{"for": durationCheck}},
+			checks: map[string]func(any) error{"event_type": eventTypeCheck, "for": durationCheck}},
 		newAction: func() action { return &expectNoNotificationStep{} }},
 	{name: "resend_notification", usage: "a notification id (default: the last one expected), or {id}",
 		arg:      argShape{mapping: true, scalar: "id", fields: []string{"id"}},
@@ -197,9 +197,31 @@ var (
 	rawSigns       = []string{"auto", "valid", "none", "bad", "stale", "malformed", "wrong_key"}
 	visitForms     = []string{"extraData", "queryString", "navigate"}
 	frontendSigns  = []string{"none", "apiv2", "apiv3", "md5", "wrong"}
-	deductionModes = []string{"immediate", "fail", "on_pay"}
+	deductionModes = names(simulator.DeductionModes)
 	refundOutcomes = []string{"SUCCESS", "ABNORMAL", "CLOSED"}
 )
+
+// names lists a domain enum's values as strings.
+func names[T ~string](set []T) []string {
+	out := make([]string, len(set))
+	for i, v := range set {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// eventTypeCheck refuses an event the simulator never sends, with or without the PAYSCORE.
+// prefix, so that expect_no_notification cannot pass on a typo.
+func eventTypeCheck(v any) error {
+	s, _ := v.(string)
+	if strings.Contains(s, "${") {
+		return nil
+	}
+	if _, err := simulator.ParseEventType("event_type", eventType(s)); err != nil {
+		return fmt.Errorf("%s is not one of %s (the PAYSCORE. prefix may be left out)", show(v), strings.Join(names(simulator.EventTypes), ", "))
+	}
+	return nil
+}
 
 func oneOf(allowed ...string) func(any) error {
 	return func(v any) error {

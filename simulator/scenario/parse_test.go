@@ -220,6 +220,8 @@ func TestParseRefusesWhatAStepDoesNotTake(t *testing.T) {
 		{step("open_visit: {form: popup}"), `4:28: open_visit.form: "popup" is not one of extraData, queryString, navigate`},
 		{step("raw: {path: /x, sign: maybe}"), `4:31: raw.sign: "maybe" is not one of auto, valid`},
 		{step("expect_notification: {event_type: USER_PAID, within: soon}"), "4:62: expect_notification.within: \"soon\" is not a duration"},
+		{step("expect_no_notification: USER_PAYED"), `4:33: expect_no_notification: "USER_PAYED" is not one of PAYSCORE.USER_CONFIRM, PAYSCORE.USER_PAID,`},
+		{step("expect_notification: {event_type: payscore.user_paid}"), `4:43: expect_notification.event_type: "payscore.user_paid" is not one of PAYSCORE.USER_CONFIRM`},
 		{step("confirm: {visit: x}"), `4:19: unknown field "visit" in confirm (did you mean visit_id?)`},
 		{step("cancel: {reson: x}"), `4:18: unknown field "reson" in cancel (did you mean reason?)`},
 		{step("sleep: 1s\n        as: other"), "4:9: as: applies to the merchant's API calls, not to sleep"},
