@@ -29,6 +29,10 @@ func TestParseEnums(t *testing.T) {
 			v, err := simulator.ParseAuthorizationState("authorization_state", s)
 			return string(v), err
 		}},
+		{"status", names(simulator.RefundStatuses), func(s string) (string, error) {
+			v, err := simulator.ParseRefundStatus("status", s)
+			return string(v), err
+		}},
 		{"variant", names(simulator.LabVariants), func(s string) (string, error) {
 			v, err := simulator.ParseLabVariant(s)
 			return string(v), err

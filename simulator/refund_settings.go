@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -61,12 +60,9 @@ func (d *Delay) UnmarshalText(b []byte) error {
 // RefundStatuses are a refund's statuses, in the order a refund can reach them.
 var RefundStatuses = []RefundStatus{RefundProcessing, RefundSuccess, RefundAbnormal, RefundClosed}
 
-// ParseRefundStatus reads a refund status given by a client (field names where); "" is none.
-func ParseRefundStatus(field, s string) (RefundStatus, *Error) {
-	if s == "" || slices.Contains(RefundStatuses, RefundStatus(s)) {
-		return RefundStatus(s), nil
-	}
-	return "", ParamError(field, s, fmt.Sprintf("must be one of %v", RefundStatuses))
+// ParseRefundStatus reads a refund status given by a client (field names where).
+func ParseRefundStatus(field, s string) (RefundStatus, error) {
+	return parseEnum(field, s, RefundStatuses)
 }
 
 // RefundOutcome is how a refund ends: SUCCESS, ABNORMAL or CLOSED.

@@ -33,9 +33,9 @@ func (s *Server) handleListRefunds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status, perr := simulator.ParseRefundStatus("status", q["status"])
-	if perr != nil {
-		return perr.With("location", "query")
+	status, err := queryEnum("status", q["status"], simulator.ParseRefundStatus)
+	if err != nil {
+		return err
 	}
 	refunds, err := s.Refunds.Refunds.ListRefunds(c.Request().Context(), simulator.RefundFilter{
 		MchID: q["mchid"], OutOrderNo: q["out_order_no"], TransactionID: q["transaction_id"],
