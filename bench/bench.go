@@ -148,7 +148,7 @@ func Populate(ctx context.Context, path, prefix string, from, to, workers int, p
 		wg.Go(func() {
 			batch := &batchStore{DB: db}
 			svc, err := simulator.NewService(simulator.Stores{
-				Orders: batch, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
+				Orders: batch, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db,
 			}, merchants)
 			if err != nil {
 				fail(err)

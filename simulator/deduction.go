@@ -77,5 +77,5 @@ func (s *Service) SetDeduction(ctx context.Context, mchid, outOrderNo string, mo
 
 // UserPays is the user paying an order awaiting payment by themselves.
 func (s *Service) UserPays(ctx context.Context, mchid, outOrderNo string) (*Order, error) {
-	return s.control(ctx, mchid, outOrderNo, "user: paid", func(o *Order) error { return o.UserPays(s.Clock.Now()) })
+	return s.control(ctx, mchid, outOrderNo, "user: paid", func(o *Order) error { return o.UserPays(s.Clocks.Now(mchid)) })
 }

@@ -88,8 +88,9 @@ func (o *Order) endDeduction() {
 // newOutTradeNo makes a deduction's out_trade_no shaped like those seen in production: 19 digits.
 func newOutTradeNo() string { return "18" + randomDigits(17) }
 
-// RunDueDeductions runs every deduction due at now on the simulated clock. It returns when the
-// next pending deduction is due, if any: it is the Run of the DueRunner the wiring gives.
+// RunDueDeductions runs every deduction due at the real time now, each by its merchant's
+// clock. It returns the real time at which the next pending deduction is due, if any: it is
+// the Run of the DueRunner the wiring gives.
 func (s *Service) RunDueDeductions(ctx context.Context, now time.Time) (next time.Time, ok bool, err error) {
 	for {
 		due, err := s.Orders.ListOrders(ctx, OrderFilter{DeductionDueBy: now, Limit: 100})
@@ -97,7 +98,7 @@ func (s *Service) RunDueDeductions(ctx context.Context, now time.Time) (next tim
 			return time.Time{}, false, err
 		}
 		for _, o := range due {
-			if err := s.runDeduction(ctx, o.MchID, o.OutOrderNo, now, false); err != nil {
+			if err := s.runDeduction(ctx, o.MchID, o.OutOrderNo, s.Clocks.Now(o.MchID), false); err != nil {
 				return time.Time{}, false, err
 			}
 		}
@@ -119,7 +120,7 @@ func (s *Service) DeductNow(ctx context.Context, mchid, outOrderNo string) (*Ord
 	if !o.deducting() {
 		return o, nil
 	}
-	if err := s.runDeduction(ctx, mchid, outOrderNo, s.Clock.Now(), true); err != nil {
+	if err := s.runDeduction(ctx, mchid, outOrderNo, s.Clocks.Now(mchid), true); err != nil {
 		return nil, err
 	}
 	return s.Orders.FindOrder(ctx, mchid, OrderKey{OutOrderNo: outOrderNo})

@@ -16,10 +16,10 @@ type Waker interface{ Wake() }
 type DueRunner struct {
 	// Name names the work in logs.
 	Name string
-	// Run does what is due at now and returns when the next work falls due; ok false means
-	// nothing is pending.
+	// Run does what is due at the real time now, each record by its merchant's clock, and
+	// returns the real time at which the next work falls due; ok false means nothing is
+	// pending.
 	Run    func(ctx context.Context, now time.Time) (next time.Time, ok bool, err error)
-	Clock  *Clock
 	Logger *slog.Logger
 
 	once sync.Once
@@ -89,14 +89,14 @@ func (r *DueRunner) loop(ctx context.Context) {
 	defer close(r.done)
 	for {
 		wait := dueMaxSleep
-		next, ok, err := r.Run(ctx, r.Clock.Now())
+		next, ok, err := r.Run(ctx, time.Now())
 		switch {
 		case err != nil:
 			r.Logger.Error("due work failed; retrying", "work", r.Name, "err", err)
 		case ok:
 			// The floor keeps work that stays due (a store that fails to save it, say) from
 			// spinning the loop.
-			wait = min(max(next.Sub(r.Clock.Now()), dueMinSleep), dueMaxSleep)
+			wait = min(max(time.Until(next), dueMinSleep), dueMaxSleep)
 		}
 		timer := time.NewTimer(wait)
 		select {

@@ -173,7 +173,7 @@ func newTestService(tb testing.TB, opts ...simulator.Option) (*simulator.Service
 	merchants := &simulator.Merchants{}
 	merchants.Add(demo)
 	svc, err := simulator.NewService(simulator.Stores{
-		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
+		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db,
 	}, merchants, opts...)
 	if err != nil {
 		tb.Fatal(err)

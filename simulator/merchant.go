@@ -29,6 +29,10 @@ type Merchant struct {
 	Keys map[string]*rsa.PublicKey
 
 	Settings MerchantSettings
+
+	// Registration is what the control API registered the merchant from (RegisterMerchant);
+	// nil for the demo merchant and the configured ones.
+	Registration *MerchantRegistration
 }
 
 // MerchantSettings choose where the sources disagree. The zero value is the official reading.
@@ -71,7 +75,8 @@ func (m *Merchant) KeySerials() []string {
 }
 
 // Merchants is the registry of known merchants. It is filled at start-up from the demo
-// merchant and the configuration file, and is safe for concurrent use.
+// merchant, the configuration file and the registered merchants, grows as merchants are
+// registered, and is safe for concurrent use.
 type Merchants struct {
 	mu sync.RWMutex
 	m  map[string]*Merchant

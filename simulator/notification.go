@@ -202,7 +202,7 @@ func (s *Service) ResendNotification(ctx context.Context, id string) (*Notificat
 		return s.notifier.Resend(ctx, id)
 	}
 	return s.Notifications.UpdateNotification(ctx, id, func(n *Notification) error {
-		n.Resend(s.Clock.Now())
+		n.Resend(s.Clocks.Now(n.MchID))
 		return nil
 	})
 }
@@ -226,10 +226,13 @@ func (s *Service) NotificationLab(ctx context.Context, id, variant string) (*Del
 // NotificationStore keeps notifications and their delivery attempts. Notifications are created
 // by the order and permission stores, inside the transaction of the change that causes them.
 type NotificationStore interface {
-	// DueNotifications returns pending notifications whose next attempt is at or before now,
-	// oldest first.
+	// DueNotifications returns pending notifications whose next attempt is at or before their
+	// merchant's simulated time, oldest first. now is the real time: a notification's merchant
+	// is that far ahead of it as the ClockStore's offset says, so a store that keeps
+	// notifications keeps the clocks too (a sqlite.DB does).
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]*Notification, error)
-	// NextNotificationDue returns when the earliest pending notification is due.
+	// NextNotificationDue returns the real time at which the earliest pending notification
+	// comes due by its merchant's clock.
 	NextNotificationDue(ctx context.Context) (t time.Time, ok bool, err error)
 	// SaveAttempt saves n as the attempt left it, and a.
 	SaveAttempt(ctx context.Context, n *Notification, a *DeliveryAttempt) error

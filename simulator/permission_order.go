@@ -81,7 +81,7 @@ func (r *DirectCompleteRequest) validate(now time.Time) (warning string, err *Er
 // then deducts it as the merchant's deduction mode says, like after complete. Repeating it with
 // the same parameters returns the order as it is now (原参重入).
 func (s *Service) DirectComplete(ctx context.Context, m *Merchant, r DirectCompleteRequest) (*Order, error) {
-	now := s.Clock.Now()
+	now := s.Clocks.Now(m.MchID)
 	warning, verr := r.validate(now)
 	if verr != nil {
 		return nil, verr

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -97,7 +96,7 @@ func (s *Service) ApplyPermission(ctx context.Context, m *Merchant, r ApplyPermi
 	if err := checkBinding(m, r.AppID, r.ServiceID); err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now()
+	now := s.Clocks.Now(m.MchID)
 	p := &Permission{
 		ID: uuid.NewString(), MchID: m.MchID, ServiceID: r.ServiceID, AppID: r.AppID,
 		AuthorizationCode: r.AuthorizationCode, State: AuthorizationUnbindUser, NotifyURL: r.NotifyURL,
@@ -210,7 +209,7 @@ func (s *Service) TerminatePermission(ctx context.Context, m *Merchant, code str
 	if err != nil {
 		return nil, explainPermissionNotExist(err, s.codeNotFoundIssue(ctx, m, code, r.ServiceID))
 	}
-	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Terminate(r.Reason, s.Clock.Now()) })
+	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Terminate(r.Reason, s.Clocks.Now(p.MchID)) })
 }
 
 // TerminatePermissionByOpenID is the merchant ending the user's permission for its appid and
@@ -235,7 +234,7 @@ func (s *Service) TerminatePermissionByOpenID(ctx context.Context, m *Merchant, 
 		return nil, explainPermissionNotExist(err, fmt.Sprintf(
 			"openid %s has no authorization record for service_id %s under appid %s of merchant %s", openid, r.ServiceID, r.AppID, m.MchID))
 	}
-	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Terminate(r.Reason, s.Clock.Now()) })
+	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Terminate(r.Reason, s.Clocks.Now(p.MchID)) })
 }
 
 func (s *Service) updatePermission(ctx context.Context, id string, step func(*Permission) error) (*Permission, error) {
@@ -243,7 +242,7 @@ func (s *Service) updatePermission(ctx context.Context, id string, step func(*Pe
 		if err := step(p); err != nil {
 			return err
 		}
-		p.UpdatedAt = s.Clock.Now()
+		p.UpdatedAt = s.Clocks.Now(p.MchID)
 		return nil
 	})
 	if err != nil {
@@ -287,7 +286,7 @@ func (s *Service) RevokePermission(ctx context.Context, mchid, code, serviceID s
 		}
 		p = found[0]
 	}
-	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Revoke(s.Clock.Now()) })
+	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Revoke(s.Clocks.Now(p.MchID)) })
 }
 
 // SeedPermission makes an AVAILABLE permission as if the user had authorized it on the
@@ -322,7 +321,7 @@ func (s *Service) authorizeSeed(ctx context.Context, m *Merchant, r SeedPermissi
 	if code == "" {
 		code = "SIM" + randomDigits(20)
 	}
-	now := s.Clock.Now()
+	now := s.Clocks.Now(m.MchID)
 	p := &Permission{
 		ID: uuid.NewString(), MchID: m.MchID, ServiceID: r.ServiceID, AppID: r.AppID,
 		AuthorizationCode: code, State: AuthorizationUnbindUser, NotifyURL: r.NotifyURL,
@@ -344,7 +343,7 @@ func (s *Service) authorizeSeed(ctx context.Context, m *Merchant, r SeedPermissi
 			if p.State == AuthorizationAvailable && p.OpenID == r.OpenID {
 				return nil
 			}
-			return p.Authorize(r.OpenID, s.Clock.Now())
+			return p.Authorize(r.OpenID, s.Clocks.Now(p.MchID))
 		})
 		if err != nil {
 			return nil, err
@@ -398,7 +397,7 @@ func (s *Service) ListPermissions(ctx context.Context, f PermissionFilter) ([]*P
 
 // openEnable accepts the current wxpayScoreEnable form ({apply_permissions_token}) and returns
 // the permission the token was issued for, which the visit grants.
-func (s *Service) openEnable(ctx context.Context, v *Visit, now time.Time) (*Permission, error) {
+func (s *Service) openEnable(ctx context.Context, v *Visit) (*Permission, error) {
 	token := v.Params["apply_permissions_token"]
 	if token == "" {
 		if v.Params["out_request_no"] != "" || v.Params["sign"] != "" {
@@ -432,6 +431,7 @@ func (s *Service) openEnable(ctx context.Context, v *Visit, now time.Time) (*Per
 		return nil, withErrCode(err, errCodePackageInvalid,
 			"no pre-authorization has this apply_permissions_token: pass the token of the latest POST /v3/payscore/permissions unchanged (a repeated call for the same authorization_code replaces the token)")
 	}
+	now := s.Clocks.Now(p.MchID)
 	switch {
 	case p.State == AuthorizationAvailable:
 		return nil, frontendError(CodeInvalidRequest, errCodePackageInvalid, "用户已授权该服务",
@@ -476,7 +476,7 @@ func (s *Service) AuthorizeVisit(ctx context.Context, id, openid string) (*Visit
 			return nil, alreadyAuthorized(other)
 		}
 	}
-	return s.updateVisit(ctx, id, "user: authorize", func(v *Visit) error { return v.Authorize(openid, s.Clock.Now()) })
+	return s.updateVisit(ctx, id, "user: authorize", func(v *Visit) error { return v.Authorize(openid, s.Clocks.Now(v.MchID)) })
 }
 
 // checkAuthorized lets an order without user confirmation through only for a user whose

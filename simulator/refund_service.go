@@ -21,9 +21,11 @@ type RefundStore interface {
 	UpdateRefund(ctx context.Context, mchid, outRefundNo string, fn func(*Refund) error) (*Refund, error)
 	// ListRefunds returns refunds newest first.
 	ListRefunds(ctx context.Context, f RefundFilter) ([]*Refund, error)
-	// DueRefunds returns refunds whose outcome is due at or before now, earliest first.
+	// DueRefunds returns refunds whose outcome is due by their merchant's clock at the real time
+	// now (see NotificationStore.DueNotifications), earliest first.
 	DueRefunds(ctx context.Context, now time.Time, limit int) ([]*Refund, error)
-	// NextRefundDue returns when the earliest pending outcome is due.
+	// NextRefundDue returns the real time at which the earliest pending outcome comes due by its
+	// merchant's clock.
 	NextRefundDue(ctx context.Context) (t time.Time, ok bool, err error)
 }
 
@@ -43,7 +45,7 @@ type RefundService struct {
 	// Orders is read to explain a refund that names a Pay Score order's out_order_no.
 	Orders    OrderStore
 	Merchants *Merchants
-	Clock     *Clock
+	Clocks    *Clocks
 	// Notifier, when set, is woken after changes that queue notifications.
 	Notifier Notifier
 	// Runner, when set, is woken after a change that makes an outcome due: a DueRunner whose
@@ -58,7 +60,7 @@ func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateR
 	if verr != nil {
 		return nil, nil, verr
 	}
-	now := s.Clock.Now()
+	now := s.Clocks.Now(m.MchID)
 	key := r.key()
 	ref, created, err := s.Refunds.CreateRefund(ctx, m.MchID, r.OutRefundNo, key, func(c RefundCandidate) (*Refund, error) {
 		ref, err := r.decide(c, m, now)
@@ -114,7 +116,7 @@ func (s *RefundService) QueryRefund(ctx context.Context, m *Merchant, outRefundN
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != RefundProcessing || r.Sim.DueAt.IsZero() || r.Sim.DueAt.After(s.Clock.Now()) {
+	if r.Status != RefundProcessing || r.Sim.DueAt.IsZero() || r.Sim.DueAt.After(s.Clocks.Now(m.MchID)) {
 		return r, nil
 	}
 	return s.update(ctx, m.MchID, outRefundNo, "clock: refund outcome due", (*Refund).settleDue)
@@ -149,8 +151,9 @@ func (s *RefundService) SetRefundOutcome(ctx context.Context, mchid, outRefundNo
 	})
 }
 
-// SettleDue applies every refund outcome that is due at now, and returns when the next one is.
-// It is the Run of the refunds' DueRunner.
+// SettleDue applies every refund outcome that is due at the real time now, each by its
+// merchant's clock, and returns the real time at which the next one is. It is the Run of the
+// refunds' DueRunner.
 func (s *RefundService) SettleDue(ctx context.Context, now time.Time) (time.Time, bool, error) {
 	for {
 		due, err := s.Refunds.DueRefunds(ctx, now, 100)
@@ -172,7 +175,7 @@ func (s *RefundService) SettleDue(ctx context.Context, now time.Time) (time.Time
 // notifier.
 func (s *RefundService) update(ctx context.Context, mchid, outRefundNo, cause string, step func(*Refund, time.Time) error) (*Refund, error) {
 	r, err := s.Refunds.UpdateRefund(ctx, mchid, outRefundNo, func(r *Refund) error {
-		now := s.Clock.Now()
+		now := s.Clocks.Now(mchid)
 		return r.track(cause, now, func() error { return step(r, now) })
 	})
 	if err != nil {

@@ -17,15 +17,17 @@ type ResetCounts struct {
 	Refunds       int64 `json:"refunds"`
 }
 
-// Resetter forgets what a store keeps: one merchant's records, or everything when mchid is "".
+// Resetter forgets what a store keeps: one merchant's records and clock, or everything when
+// mchid is "".
 // It deletes in one transaction, so a reset happens wholly or not at all.
 type Resetter interface {
 	Reset(ctx context.Context, mchid string) (ResetCounts, error)
 }
 
-// Reset forgets one merchant's orders, refunds, visits, notifications, permissions and requests, or,
-// when mchid is "", every merchant's and the clock's advance too: the simulator is then as a
-// fresh one, except that merchants (configuration, not records) stay. It is for a long-lived
+// Reset forgets one merchant's orders, refunds, visits, notifications, permissions and requests
+// and puts its clock back on the real time, or, when mchid is "", every merchant's: the
+// simulator is then as a fresh one, except that merchants (configuration, not records) stay. It
+// is for a long-lived
 // simulator shared by many tests; tests of different merchants need no reset to stay apart.
 //
 // The Resetter the wiring gave (WithResetter) does the deleting; without one a reset is
@@ -44,21 +46,21 @@ func (s *Service) Reset(ctx context.Context, mchid string) (ResetCounts, error) 
 		return ResetCounts{}, Errorf(CodeInvalidRequest, "重置不可用").
 			With("issue", "this simulator was built without a resetter, so it cannot reset; nothing was reset")
 	}
-	if mchid != "" {
-		counts, err := r.Reset(ctx, mchid)
-		if err != nil {
-			return ResetCounts{}, fmt.Errorf("reset merchant %s: %w", mchid, err)
-		}
-		return counts, nil
-	}
 	// The clock lock keeps an advance from saving its offset between the store's reset and
 	// the clock's.
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	counts, err := r.Reset(ctx, "")
+	counts, err := r.Reset(ctx, mchid)
 	if err != nil {
+		if mchid != "" {
+			return ResetCounts{}, fmt.Errorf("reset merchant %s: %w", mchid, err)
+		}
 		return ResetCounts{}, fmt.Errorf("reset: %w", err)
 	}
-	s.Clock.SetOffset(0)
+	if mchid != "" {
+		s.Clocks.SetOffset(mchid, 0)
+	} else {
+		s.Clocks.clear()
+	}
 	return counts, nil
 }

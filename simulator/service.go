@@ -25,8 +25,9 @@ type Service struct {
 	Notifications NotificationStore
 	Permissions   PermissionStore
 	ClockStore    ClockStore
+	MerchantStore MerchantStore
 	Merchants     *Merchants
-	Clock         *Clock
+	Clocks        *Clocks
 
 	// Capabilities the wiring gives (see the Options); nil when it gave none.
 	notifier Notifier
@@ -37,7 +38,8 @@ type Service struct {
 	// without a delay of their own.
 	deductionDelay time.Duration
 
-	clockMu sync.Mutex
+	clockMu    sync.Mutex
+	registerMu sync.Mutex // orders registrations: one mchid is checked and stored at a time
 }
 
 // Stores are where a Service keeps its records. Every one is required; a sqlite.DB is all of
@@ -48,14 +50,15 @@ type Stores struct {
 	Permissions   PermissionStore
 	Notifications NotificationStore
 	ClockStore    ClockStore
+	MerchantStore MerchantStore
 }
 
 // Option sets an optional dependency of a Service built by NewService.
 type Option func(*Service)
 
-// WithClock makes the Service tell time by c; without it the Service has a clock of its own,
-// at the real time.
-func WithClock(c *Clock) Option { return func(s *Service) { s.Clock = c } }
+// WithClocks makes the Service tell the merchants' time by c; without it the Service has clocks
+// of its own, at the real time.
+func WithClocks(c *Clocks) Option { return func(s *Service) { s.Clocks = c } }
 
 // WithNotifier gives the Service the notifier that delivers what it queues: it is woken after
 // every change that may have queued a notification, and it resends and runs the lab. Without one
@@ -79,7 +82,8 @@ func NewService(stores Stores, merchants *Merchants, opts ...Option) (*Service, 
 	var missing []string
 	for name, set := range map[string]bool{
 		"Orders": stores.Orders != nil, "Visits": stores.Visits != nil, "Permissions": stores.Permissions != nil,
-		"Notifications": stores.Notifications != nil, "ClockStore": stores.ClockStore != nil, "merchants": merchants != nil,
+		"Notifications": stores.Notifications != nil, "ClockStore": stores.ClockStore != nil, "MerchantStore": stores.MerchantStore != nil,
+		"merchants": merchants != nil,
 	} {
 		if !set {
 			missing = append(missing, name)
@@ -91,8 +95,8 @@ func NewService(stores Stores, merchants *Merchants, opts ...Option) (*Service, 
 	}
 	s := &Service{
 		Orders: stores.Orders, Visits: stores.Visits, Permissions: stores.Permissions,
-		Notifications: stores.Notifications, ClockStore: stores.ClockStore,
-		Merchants: merchants, Clock: &Clock{}, deductionDelay: DefaultDeductionDelay,
+		Notifications: stores.Notifications, ClockStore: stores.ClockStore, MerchantStore: stores.MerchantStore,
+		Merchants: merchants, Clocks: &Clocks{}, deductionDelay: DefaultDeductionDelay,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -100,14 +104,14 @@ func NewService(stores Stores, merchants *Merchants, opts ...Option) (*Service, 
 	return s, nil
 }
 
-// UsingClock returns a Service sharing s's stores, merchants and capabilities but telling time
+// UsingClocks returns a Service sharing s's stores, merchants and capabilities but telling time
 // by c: a seed creates an order in the past through one whose clock is behind. The two do not
-// share the lock that orders clock advances, so advance the clock through s only.
-func (s *Service) UsingClock(c *Clock) *Service {
+// share the lock that orders clock advances, so advance clocks through s only.
+func (s *Service) UsingClocks(c *Clocks) *Service {
 	return &Service{
 		Orders: s.Orders, Visits: s.Visits, Permissions: s.Permissions,
-		Notifications: s.Notifications, ClockStore: s.ClockStore,
-		Merchants: s.Merchants, Clock: c, notifier: s.notifier, resetter: s.resetter,
+		Notifications: s.Notifications, ClockStore: s.ClockStore, MerchantStore: s.MerchantStore,
+		Merchants: s.Merchants, Clocks: c, notifier: s.notifier, resetter: s.resetter,
 		deducter: s.deducter, deductionDelay: s.deductionDelay,
 	}
 }
@@ -133,7 +137,7 @@ func checkBinding(m *Merchant, appid, serviceID string) *Error {
 // CreateOrder creates a service order, or returns the existing one when the same create is
 // repeated with the same parameters (原参重入).
 func (s *Service) CreateOrder(ctx context.Context, m *Merchant, r CreateOrderRequest) (*Order, error) {
-	now := s.Clock.Now()
+	now := s.Clocks.Now(m.MchID)
 	warning, verr := r.validate(now)
 	if verr != nil {
 		return nil, verr
@@ -257,7 +261,7 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo, cause str
 		return nil, c.err
 	}
 	o, err := s.Orders.UpdateOrder(ctx, m.MchID, outOrderNo, func(o *Order) error {
-		return o.track(cause, s.Clock.Now(), func() error { return step(o) })
+		return o.track(cause, s.Clocks.Now(m.MchID), func() error { return step(o) })
 	})
 	if err != nil {
 		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, outOrderNo))
@@ -295,7 +299,7 @@ func (s *Service) CancelOrder(ctx context.Context, m *Merchant, outOrderNo strin
 
 // CompleteOrder ends the service and fixes the amount.
 func (s *Service) CompleteOrder(ctx context.Context, m *Merchant, outOrderNo string, r CompleteRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, "merchant: complete", func(o *Order) error { return o.Complete(r, s.Clock.Now(), s.plan(o, m)) })
+	return s.update(ctx, m, outOrderNo, "merchant: complete", func(o *Order) error { return o.Complete(r, s.Clocks.Now(m.MchID), s.plan(o, m)) })
 }
 
 // ModifyOrder lowers a completed order's amount.
@@ -305,7 +309,7 @@ func (s *Service) ModifyOrder(ctx context.Context, m *Merchant, outOrderNo strin
 
 // RequestPayment asks for the deduction to be tried again.
 func (s *Service) RequestPayment(ctx context.Context, m *Merchant, outOrderNo string, r PayRequest) (*Order, error) {
-	return s.update(ctx, m, outOrderNo, "merchant: pay", func(o *Order) error { return o.RequestPayment(r, s.Clock.Now(), s.plan(o, m)) })
+	return s.update(ctx, m, outOrderNo, "merchant: pay", func(o *Order) error { return o.RequestPayment(r, s.Clocks.Now(m.MchID), s.plan(o, m)) })
 }
 
 // SyncOrder settles an order the merchant was paid for through its own channel.

@@ -86,7 +86,7 @@ func TestServiceWithoutNotifier(t *testing.T) {
 	if err := db.SaveAttempt(ctx, n, &simulator.DeliveryAttempt{Time: time.Now(), Status: 200, Success: true}); err != nil {
 		t.Fatal(err)
 	}
-	before := svc.Clock.Now()
+	before := svc.Clocks.Now(n.MchID)
 	resent, err := svc.ResendNotification(ctx, n.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestServiceWithoutNotifier(t *testing.T) {
 	if resent.State != simulator.NotificationPending || resent.Attempts != 1 || resent.NextAttemptAt.Before(before) {
 		t.Errorf("resent = %s, %d attempts, due %s; want PENDING, the attempt kept, due now", resent.State, resent.Attempts, resent.NextAttemptAt)
 	}
-	if due, err := db.DueNotifications(ctx, svc.Clock.Now(), 10); err != nil || len(due) != 1 || due[0].ID != n.ID {
+	if due, err := db.DueNotifications(ctx, time.Now(), 10); err != nil || len(due) != 1 || due[0].ID != n.ID {
 		t.Errorf("due after the resend: %d, %v; want the resent one", len(due), err)
 	}
 	if svc.LabAvailable() {
@@ -142,10 +142,10 @@ func TestServiceReset(t *testing.T) {
 		t.Errorf("reset without a resetter: %v, want INVALID_REQUEST", err)
 	}
 	base, db, _ := newTestService(t)
-	clock := &simulator.Clock{}
-	clock.SetOffset(time.Hour)
-	svc, err := simulator.NewService(simulator.Stores{Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db},
-		base.Merchants, simulator.WithResetter(db), simulator.WithClock(clock))
+	clocks := &simulator.Clocks{}
+	clocks.SetOffset(fixtures.DemoMchID, time.Hour)
+	svc, err := simulator.NewService(simulator.Stores{Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db},
+		base.Merchants, simulator.WithResetter(db), simulator.WithClocks(clocks))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,20 +154,20 @@ func TestServiceReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts.Permissions != 1 || counts.Notifications != 1 || clock.Offset() != 0 {
-		t.Errorf("reset: %+v, clock %s ahead; want the permission and its notification gone and the clock back", counts, clock.Offset())
+	if counts.Permissions != 1 || counts.Notifications != 1 || clocks.Offset(fixtures.DemoMchID) != 0 {
+		t.Errorf("reset: %+v, clock %s ahead; want the permission and its notification gone and the clock back", counts, clocks.Offset(fixtures.DemoMchID))
 	}
 }
 
-// TestUsingClock: a Service on another clock shares the stores, so what it creates in the past
+// TestUsingClocks: a Service on other clocks shares the stores, so what it creates in the past
 // the simulator's own Service expires.
-func TestUsingClock(t *testing.T) {
+func TestUsingClocks(t *testing.T) {
 	svc, _, demo := newTestService(t)
 	ctx := t.Context()
-	past := &simulator.Clock{}
-	past.SetOffset(-simulator.OrderLifetime - time.Hour)
-	then := time.Now().Add(past.Offset()).In(simulator.ChinaTime)
-	o, err := svc.UsingClock(past).CreateOrder(ctx, demo, simulator.CreateOrderRequest{
+	past := &simulator.Clocks{}
+	past.SetOffset(demo.MchID, -simulator.OrderLifetime-time.Hour)
+	then := past.Now(demo.MchID).In(simulator.ChinaTime)
+	o, err := svc.UsingClocks(past).CreateOrder(ctx, demo, simulator.CreateOrderRequest{
 		OutOrderNo: "PAST-1", AppID: fixtures.DemoAppID, ServiceID: fixtures.DemoServiceID,
 		ServiceIntroduction: "共享充电宝",
 		PostPayments:        []simulator.PostPayment{{Name: "租借费", Amount: ptr[int64](300)}},
@@ -181,7 +181,7 @@ func TestUsingClock(t *testing.T) {
 	if o.Sim.CreatedAt.After(time.Now().Add(-simulator.OrderLifetime)) {
 		t.Fatalf("created at %s, not more than 30 days ago", o.Sim.CreatedAt)
 	}
-	if err := svc.ExpireOrders(ctx); err != nil {
+	if err := svc.ExpireOrders(ctx, demo.MchID); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := svc.Orders.FindOrder(ctx, demo.MchID, simulator.OrderKey{OutOrderNo: "PAST-1"}); err != nil || got.State != simulator.StateExpired {

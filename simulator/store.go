@@ -22,7 +22,8 @@ type OrderStore interface {
 	FindOrderByPackage(ctx context.Context, pkg string) (*Order, error)
 	// ListOrders returns orders newest first.
 	ListOrders(ctx context.Context, f OrderFilter) ([]*Order, error)
-	// NextDeductionDue returns when the earliest pending deduction of any order is due.
+	// NextDeductionDue returns the real time at which the earliest pending deduction of any
+	// order comes due by its merchant's clock.
 	NextDeductionDue(ctx context.Context) (t time.Time, ok bool, err error)
 }
 
@@ -32,7 +33,8 @@ type OrderFilter struct {
 	State OrderState
 	// CreatedBefore keeps orders created before it.
 	CreatedBefore time.Time
-	// DeductionDueBy keeps orders whose pending deduction is due at or before it.
+	// DeductionDueBy keeps orders whose pending deduction is due by their merchant's clock at
+	// this real time (see NotificationStore.DueNotifications).
 	DeductionDueBy time.Time
 	Limit          int
 }

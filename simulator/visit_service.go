@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -18,16 +17,15 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 	if verr != nil {
 		return nil, verr
 	}
-	now := s.Clock.Now()
-	v := &Visit{ID: uuid.NewString(), BusinessType: bt, Form: form, Params: params, CreatedAt: now, UpdatedAt: now}
+	v := &Visit{ID: uuid.NewString(), BusinessType: bt, Form: form, Params: params}
 	var err error
 	switch bt {
 	case BusinessUse:
-		v.Order, err = s.openUse(ctx, v, now)
+		v.Order, err = s.openUse(ctx, v)
 	case BusinessDetail:
 		v.Order, err = s.openDetail(ctx, v)
 	default:
-		v.Permission, err = s.openEnable(ctx, v, now)
+		v.Permission, err = s.openEnable(ctx, v)
 	}
 	if err != nil {
 		return nil, err
@@ -35,6 +33,9 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 	if o := v.Order; o != nil {
 		v.MchID, v.OutOrderNo = o.MchID, o.OutOrderNo
 	}
+	// The visit happens on its merchant's clock, which is known once its subject is found.
+	v.CreatedAt = s.Clocks.Now(v.MchID)
+	v.UpdatedAt = v.CreatedAt
 	if err := s.Visits.CreateVisit(ctx, v); err != nil {
 		return nil, fmt.Errorf("open visit: %w", err)
 	}
@@ -68,7 +69,7 @@ func (s *Service) signedMerchant(v *Visit, fields []string, c *check) (*Merchant
 
 // openUse accepts the current unsigned form ({package}) and the older signed one, and checks
 // that the package is the live, unused package of a merchant's order.
-func (s *Service) openUse(ctx context.Context, v *Visit, now time.Time) (*Order, error) {
+func (s *Service) openUse(ctx context.Context, v *Visit) (*Order, error) {
 	p := v.Params
 	pkg := p["package"]
 	if pkg == "" {
@@ -92,6 +93,7 @@ func (s *Service) openUse(ctx context.Context, v *Visit, now time.Time) (*Order,
 	if err != nil {
 		return nil, withErrCode(err, errCodePackageInvalid, "no order has this package: pass the package of a create-order response unchanged")
 	}
+	now := s.Clocks.Now(o.MchID)
 	switch {
 	case m != nil && o.MchID != m.MchID:
 		return nil, frontendError(CodeInvalidRequest, errCodeAccountMismatch, "package 与商户号不匹配",
@@ -152,7 +154,7 @@ func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, error) {
 // order's history names the step as cause.
 func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*Visit) error) (*Visit, error) {
 	v, err := s.Visits.UpdateVisit(ctx, id, func(v *Visit) error {
-		now := s.Clock.Now()
+		now := s.Clocks.Now(v.MchID)
 		v.UpdatedAt = now
 		if o := v.Order; o != nil {
 			return o.track(cause, now, func() error { return step(v) })
@@ -174,7 +176,7 @@ func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*
 
 // ConfirmVisit is the user confirming the order.
 func (s *Service) ConfirmVisit(ctx context.Context, id string) (*Visit, error) {
-	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit) error { return v.Confirm(s.Clock.Now()) })
+	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit) error { return v.Confirm(s.Clocks.Now(v.MchID)) })
 }
 
 // ReturnVisit is the user tapping the in-page return button.

@@ -64,7 +64,8 @@ type App struct {
 	RefundRunner *simulator.DueRunner
 }
 
-// Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it.
+// Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it,
+// then the merchants registered through the control API in earlier runs on the same database.
 func Open(ctx context.Context, opts Options) (*App, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
@@ -100,18 +101,20 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	db.SetRequestRetention(opts.RequestLog)
-	clock := &simulator.Clock{}
-	offset, err := db.ClockOffset(ctx)
+	clocks := &simulator.Clocks{}
+	offsets, err := db.ClockOffsets(ctx)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	clock.SetOffset(offset)
+	for mchid, d := range offsets {
+		clocks.SetOffset(mchid, d)
+	}
 	schedule := opts.NotifySchedule
 	if schedule == nil {
 		schedule = simulator.PayScoreSchedule
 	}
 	worker := &notify.Worker{
-		Store: db, Merchants: merchants, Platform: platform, Clock: clock,
+		Store: db, Merchants: merchants, Platform: platform, Clocks: clocks,
 		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
 		AllowLinkLocal: opts.NotifyAllowLinkLocal,
 	}
@@ -119,26 +122,34 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		opts.DeductionDelay = simulator.DefaultDeductionDelay
 	}
 	// The runner calls the Service, which wakes the runner: Run is set once both exist.
-	deductions := &simulator.DueRunner{Name: "deductions", Clock: clock, Logger: opts.Logger}
+	deductions := &simulator.DueRunner{Name: "deductions", Logger: opts.Logger}
 	svc, err := simulator.NewService(simulator.Stores{
-		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db,
-	}, merchants, simulator.WithClock(clock), simulator.WithNotifier(worker), simulator.WithResetter(db),
+		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db,
+	}, merchants, simulator.WithClocks(clocks), simulator.WithNotifier(worker), simulator.WithResetter(db),
 		simulator.WithDeducter(deductions), simulator.WithDeductionDelay(opts.DeductionDelay))
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	deductions.Run = svc.RunDueDeductions
+	hidden, err := svc.LoadMerchants(ctx)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	if len(hidden) > 0 {
+		opts.Logger.Warn("registered merchants hidden by the demo merchant or the configuration file, which share their mchids", "mchids", hidden)
+	}
 	s := simhttp.NewServer()
 	s.Service = svc
 	s.Refunds = &simulator.RefundService{
-		Refunds: db, Orders: db, Merchants: merchants, Clock: clock, Notifier: worker,
+		Refunds: db, Orders: db, Merchants: merchants, Clocks: clocks, Notifier: worker,
 	}
-	runner := &simulator.DueRunner{Name: "refunds", Run: s.Refunds.SettleDue, Clock: clock, Logger: opts.Logger}
+	runner := &simulator.DueRunner{Name: "refunds", Run: s.Refunds.SettleDue, Logger: opts.Logger}
 	s.Refunds.Runner = runner
 	s.Requests = db
 	s.Merchants = merchants
 	s.Platform = platform
 	s.DemoCredentials = fixtures.DemoCredentials()
+	s.DefaultMchID = demo.MchID
 	s.ControlToken = opts.ControlToken
 	s.CORSOrigins = origins
 	s.MaxConnections = opts.MaxConnections

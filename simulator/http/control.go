@@ -18,6 +18,7 @@ func (s *Server) registerControlRoutes() {
 		return s.respondJSON(c, http.StatusOK, s.DemoCredentials)
 	})
 	g.GET("/merchants", s.handleListMerchants)
+	g.POST("/merchants", s.handleRegisterMerchant)
 	g.GET("/orders", s.handleListOrders)
 	g.GET("/orders/:mchid/:out_order_no", s.handleGetOrder)
 	g.GET("/requests", s.handleListRequests)
@@ -27,23 +28,6 @@ func (s *Server) registerControlRoutes() {
 	s.registerNotificationRoutes(g)
 	s.registerRefundControls(g)
 	s.registerResetRoutes(g)
-}
-
-// merchantView is a merchant as the control API shows it: no keys.
-type merchantView struct {
-	MchID      string                     `json:"mchid"`
-	AppIDs     []string                   `json:"appids"`
-	ServiceIDs []string                   `json:"service_ids"`
-	Serials    []string                   `json:"certificate_serials"`
-	Settings   simulator.MerchantSettings `json:"settings"`
-}
-
-func (s *Server) handleListMerchants(c echo.Context) error {
-	var views []merchantView
-	for _, m := range s.Merchants.All() {
-		views = append(views, merchantView{m.MchID, m.AppIDs, m.ServiceIDs, m.KeySerials(), m.Settings})
-	}
-	return s.respondJSON(c, http.StatusOK, listOf(views))
 }
 
 // orderView is an order with the simulator's record of it.

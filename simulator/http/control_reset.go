@@ -19,12 +19,13 @@ func (s *Server) registerResetRoutes(g *echo.Group) {
 type resetView struct {
 	MchID   string                `json:"mchid"`
 	Deleted simulator.ResetCounts `json:"deleted"`
-	// Clock is the simulated time afterwards: a full reset puts it back to the real time.
+	// Clock is the merchant's simulated time afterwards (the demo merchant's after a full
+	// reset): a reset puts the clocks it resets back on the real time.
 	Clock clockView `json:"clock"`
 }
 
 // handleReset serves POST /sim/v1/reset (everything) and POST /sim/v1/reset?mchid=... (one
-// merchant's orders, visits, notifications, permissions and requests). Since a reset cannot be
+// merchant's orders, visits, notifications, permissions, requests and clock). Since a reset cannot be
 // undone, a query it does not understand (a misspelt mchid=, an empty one) is refused rather
 // than read as "everything".
 func (s *Server) handleReset(c echo.Context) error {
@@ -59,7 +60,11 @@ func (s *Server) handleReset(c echo.Context) error {
 		return err
 	}
 	view.Deleted = counts
-	view.Clock = s.clockView()
+	clockOf := view.MchID
+	if !given {
+		clockOf = s.DefaultMchID
+	}
+	view.Clock = s.clockView(clockOf)
 	s.Logger.Info("reset", "mchid", view.MchID, "deleted", counts)
 	return s.respondJSON(c, http.StatusOK, view)
 }

@@ -73,16 +73,20 @@ type dashPage struct {
 	Permissions  *dashPermissionsPage
 }
 
+// dashClock is one merchant's clock: the demo merchant's on every page, or the one the
+// overview's clock card was asked for.
 type dashClock struct {
-	Now, NowRFC3339, Offset string
-	Shifted                 bool
+	MchID, Now, NowRFC3339, Offset string
+	Shifted                        bool
+}
+
+func (s *Server) dashClock(mchid string) dashClock {
+	now, offset := s.Service.Clocks.Now(mchid), s.Service.Clocks.Offset(mchid)
+	return dashClock{MchID: mchid, Now: web.Time(now), NowRFC3339: simulator.FormatRFC3339(now), Offset: web.Offset(offset), Shifted: offset != 0}
 }
 
 func (s *Server) dashPage(title, nav string) *dashPage {
-	now, offset := s.Service.Clock.Now(), s.Service.Clock.Offset()
-	return &dashPage{Title: title, Nav: nav, Clock: dashClock{
-		Now: web.Time(now), NowRFC3339: simulator.FormatRFC3339(now), Offset: web.Offset(offset), Shifted: offset != 0,
-	}}
+	return &dashPage{Title: title, Nav: nav, Clock: s.dashClock(s.DefaultMchID)}
 }
 
 // orderPath is an order's dashboard page.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -61,6 +62,10 @@ func dashOrderRowOf(o *simulator.Order) dashOrderRow {
 func (s *Server) handleDashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := s.dashPage("Overview", "overview")
+	// ?clock=MCHID shows (and advances) that merchant's clock.
+	if mchid := c.QueryParam("clock"); mchid != "" && s.Merchants.Merchant(mchid) != nil {
+		p.Clock = s.dashClock(mchid)
+	}
 	ov := &dashOverview{AdvancePresets: []dashPreset{
 		{"advance-1h", "+1h", "1h"}, {"advance-1d", "+1d", "24h"}, {"advance-30d", "+30d", "720h"},
 	}}
@@ -168,12 +173,19 @@ func dashDuration(v string) (time.Duration, error) {
 }
 
 func (s *Server) handleDashAdvanceClock(c echo.Context) error {
-	d, err := dashDuration(c.FormValue("duration"))
+	mchid, err := s.clockMerchant(c.FormValue("mchid"), "form")
+	var d time.Duration
 	if err == nil {
-		_, err = s.Service.AdvanceClock(c.Request().Context(), d)
+		d, err = dashDuration(c.FormValue("duration"))
+	}
+	if err == nil {
+		_, err = s.Service.AdvanceClock(c.Request().Context(), mchid, d)
 	}
 	if err != nil {
-		return s.renderError(c, err, nil, dashGiven(c, "duration"))
+		return s.renderError(c, err, nil, dashGiven(c, "mchid", "duration"))
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	if mchid == s.DefaultMchID {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	return c.Redirect(http.StatusSeeOther, "/?clock="+url.QueryEscape(mchid))
 }

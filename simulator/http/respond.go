@@ -42,6 +42,7 @@ var statuses = map[string]int{
 	simulator.CodeResourceNotExists:    http.StatusNotFound,
 	simulator.CodeFrequencyLimited:     http.StatusTooManyRequests,
 	simulator.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	simulator.CodeMerchantExists:       http.StatusConflict,
 	simulator.CodeSystemError:          http.StatusInternalServerError,
 }
 

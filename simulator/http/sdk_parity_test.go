@@ -240,7 +240,7 @@ func TestParityCompleteAnswersBeforeTheDeduction(t *testing.T) {
 		dashPage(t, sim.URL+dashOrderPath(no), http.StatusOK, "deduction pending, due")
 
 		// The deduction runs when it is due on the simulated clock.
-		if _, err := sim.Server.Service.AdvanceClock(context.Background(), time.Hour); err != nil {
+		if _, err := sim.Server.Service.AdvanceClock(context.Background(), fixtures.DemoMchID, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		paid := c.query(t, no).object(t, "query")
@@ -331,9 +331,9 @@ func TestParityDeductionSurvivesARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offset, err := db.ClockOffset(ctx)
+	offsets, err := db.ClockOffsets(ctx)
 	if err == nil {
-		err = db.SaveClockOffset(ctx, offset+2*time.Hour)
+		err = db.SaveClockOffset(ctx, fixtures.DemoMchID, offsets[fixtures.DemoMchID]+2*time.Hour)
 	}
 	if err := errors.Join(err, db.Close()); err != nil {
 		t.Fatal(err)

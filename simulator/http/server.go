@@ -27,6 +27,9 @@ type Server struct {
 	Platform  *wxcrypto.Platform
 	// DemoCredentials is served as is by GET /sim/v1/demo-credentials.
 	DemoCredentials any
+	// DefaultMchID is the merchant whose clock the clock endpoints and the dashboard mean when
+	// a request names none: the demo merchant.
+	DefaultMchID string
 	// ControlToken, when set, is required by the control API, the pages and the dashboard.
 	ControlToken string
 	// CORSOrigins are the web origins (scheme://host[:port], as ParseOrigin returns them) that

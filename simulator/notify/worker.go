@@ -46,7 +46,8 @@ type Worker struct {
 	Store     simulator.NotificationStore
 	Merchants *simulator.Merchants
 	Platform  *wxcrypto.Platform
-	Clock     *simulator.Clock
+	// Clocks tell each merchant's simulated time, by which its notifications come due.
+	Clocks *simulator.Clocks
 	// Schedule is the wait before each retry; nil means simulator.PayScoreSchedule.
 	Schedule simulator.RetrySchedule
 	// Client sends the notifications. Nil means a client of its own; either way redirects are
@@ -181,7 +182,7 @@ func (w *Worker) loop(ctx context.Context) {
 // deliverDue starts a delivery of every due notification not already in flight, at most
 // Concurrency at a time, and returns how long the loop may sleep.
 func (w *Worker) deliverDue(ctx context.Context, sem chan struct{}) time.Duration {
-	due, err := w.Store.DueNotifications(w.ctx, w.Clock.Now(), batchSize)
+	due, err := w.Store.DueNotifications(w.ctx, time.Now(), batchSize)
 	if err != nil {
 		w.Logger.Error("notify: read due notifications", "err", err)
 		return maxSleep
@@ -223,7 +224,7 @@ func (w *Worker) deliverDue(ctx context.Context, sem chan struct{}) time.Duratio
 	if !ok {
 		return maxSleep
 	}
-	wait := next.Sub(w.Clock.Now())
+	wait := time.Until(next)
 	if wait <= 0 {
 		// What is due is in flight; its end wakes the loop.
 		return maxSleep
@@ -240,7 +241,7 @@ func (w *Worker) deliver(ctx context.Context, id string) {
 		}
 		return
 	}
-	if n.State != simulator.NotificationPending || n.NextAttemptAt.After(w.Clock.Now()) {
+	if n.State != simulator.NotificationPending || n.NextAttemptAt.After(w.Clocks.Now(n.MchID)) {
 		return // resent, tried or delivered since the loop read it
 	}
 	a, ok := w.attempt(ctx, n, "")
@@ -249,7 +250,7 @@ func (w *Worker) deliver(ctx context.Context, id string) {
 			"notification", n.ID, "event_type", n.EventType)
 		return
 	}
-	n.Attempted(a.Success, w.Clock.Now(), w.Schedule)
+	n.Attempted(a.Success, w.Clocks.Now(n.MchID), w.Schedule)
 	if err := w.save(ctx, n, a); err != nil {
 		return
 	}
@@ -304,7 +305,7 @@ func (w *Worker) request(n *simulator.Notification, variant simulator.LabVariant
 // attempt sends n once, as variant says ("" for a regular attempt), and returns what happened.
 // ok is false when the attempt was interrupted by Close before the merchant answered.
 func (w *Worker) attempt(ctx context.Context, n *simulator.Notification, variant simulator.LabVariant) (a *simulator.DeliveryAttempt, ok bool) {
-	a = &simulator.DeliveryAttempt{NotificationID: n.ID, Time: w.Clock.Now(), Lab: variant}
+	a = &simulator.DeliveryAttempt{NotificationID: n.ID, Time: w.Clocks.Now(n.MchID), Lab: variant}
 	start := time.Now()
 	defer func() { a.Latency = time.Since(start) }()
 	req, err := w.request(n, variant)
@@ -411,7 +412,7 @@ func (w *Worker) Resend(ctx context.Context, id string) (*simulator.Notification
 		return nil, err
 	}
 	n, err := w.Store.UpdateNotification(ctx, id, func(n *simulator.Notification) error {
-		n.Resend(w.Clock.Now())
+		n.Resend(w.Clocks.Now(n.MchID))
 		return nil
 	})
 	w.release(id)

@@ -144,7 +144,7 @@ func notifyWorker(t *testing.T, store simulator.NotificationStore) *notify.Worke
 	ms := &simulator.Merchants{}
 	ms.Add(demo)
 	return &notify.Worker{
-		Store: store, Merchants: ms, Platform: platform, Clock: &simulator.Clock{},
+		Store: store, Merchants: ms, Platform: platform, Clocks: &simulator.Clocks{},
 		Schedule: simulator.RetrySchedule{time.Hour}, Client: simtest.LoopbackClient(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -234,7 +234,7 @@ func (s *Seed) complete(ctx context.Context, svc *simulator.Service, m *simulato
 		AppID: ord.AppID, ServiceID: ord.ServiceID, Type: simulator.SyncTypeOrderPaid,
 		Detail: &struct {
 			PaidTime string `json:"paid_time"`
-		}{PaidTime: simulator.FormatCompact(svc.Clock.Now())},
+		}{PaidTime: simulator.FormatCompact(svc.Clocks.Now(m.MchID))},
 	})
 	return step("sync", err)
 }
@@ -256,7 +256,7 @@ func completeRequest(svc *simulator.Service, ord *simulator.Order, fields map[st
 	d := map[string]any{
 		"appid": ord.AppID, "service_id": ord.ServiceID,
 		"post_payments": items,
-		"time_range":    map[string]any{"end_time": simulator.FormatCompact(svc.Clock.Now())},
+		"time_range":    map[string]any{"end_time": simulator.FormatCompact(svc.Clocks.Now(ord.MchID))},
 	}
 	b := prune(overlay(d, fields))
 	withTotal(b, fields)
@@ -271,12 +271,12 @@ func completeRequest(svc *simulator.Service, ord *simulator.Order, fields map[st
 // that far behind, then lets the simulator's clock expire it, as it expires every order the user
 // never confirmed.
 func expired(ctx context.Context, svc *simulator.Service, m *simulator.Merchant, req simulator.CreateOrderRequest) error {
-	past := &simulator.Clock{}
-	past.SetOffset(svc.Clock.Offset() - simulator.OrderLifetime - time.Hour)
-	if _, err := svc.UsingClock(past).CreateOrder(ctx, m, req); err != nil {
+	past := &simulator.Clocks{}
+	past.SetOffset(m.MchID, svc.Clocks.Offset(m.MchID)-simulator.OrderLifetime-time.Hour)
+	if _, err := svc.UsingClocks(past).CreateOrder(ctx, m, req); err != nil {
 		return fmt.Errorf("create (thirty days ago): %w", explain(err))
 	}
-	if err := svc.ExpireOrders(ctx); err != nil {
+	if err := svc.ExpireOrders(ctx, m.MchID); err != nil {
 		return fmt.Errorf("expire: %w", err)
 	}
 	return nil

@@ -95,11 +95,11 @@ func TestSeedApply(t *testing.T) {
 		checkOrderState(t, svc, no, state)
 	}
 	expired, _ := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: "SEED-EXPIRED-0001"})
-	if h := expired.Sim.History; len(h) != 2 || h[1].Cause != "clock: 30 days unconfirmed" || svc.Clock.Now().Sub(expired.Sim.CreatedAt) < simulator.OrderLifetime {
+	if h := expired.Sim.History; len(h) != 2 || h[1].Cause != "clock: 30 days unconfirmed" || svc.Clocks.Now(expired.MchID).Sub(expired.Sim.CreatedAt) < simulator.OrderLifetime {
 		t.Errorf("the expired order's history = %+v, created %s", h, expired.Sim.CreatedAt)
 	}
-	if svc.Clock.Offset() != 0 {
-		t.Errorf("seeding moved the clock by %s", svc.Clock.Offset())
+	if offsets := svc.Clocks.Offsets(); len(offsets) != 0 {
+		t.Errorf("seeding moved clocks: %v", offsets)
 	}
 	again, err := seed.Apply(context.Background(), svc)
 	if err != nil {

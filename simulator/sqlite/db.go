@@ -1,5 +1,5 @@
 // Package sqlite keeps the simulator's records (orders, visits, permissions, notifications,
-// the clock's offset and the request log) in SQLite, through github.com/mattn/go-sqlite3.
+// the merchants' clock offsets, registered merchants and the request log) in SQLite, through github.com/mattn/go-sqlite3.
 package sqlite
 
 import (
@@ -175,6 +175,26 @@ var migrations = []string{
 	UPDATE requests SET size = length(mchid) + length(method) + length(target) + length(request_body)
 		+ length(code) + length(message) + length(response_body)
 		+ coalesce(length(diagnostic), 0) + coalesce(length(warnings), 0);`,
+
+	// Each merchant has a clock of its own. The one clock of earlier versions becomes the
+	// clock of every merchant with records, so that their times do not jump back; a merchant
+	// without records starts on the real time. Registered merchants (POST /sim/v1/merchants)
+	// are kept as they were registered.
+	`CREATE TABLE merchant_clocks (
+		mchid     TEXT    PRIMARY KEY,
+		offset_ns INTEGER NOT NULL
+	);
+	INSERT INTO merchant_clocks (mchid, offset_ns)
+		SELECT m.mchid, CAST(meta.value AS INTEGER)
+		FROM meta, (SELECT mchid FROM orders UNION SELECT mchid FROM permissions UNION SELECT mchid FROM notifications) AS m
+		WHERE meta.key = 'clock_offset_ns' AND CAST(meta.value AS INTEGER) > 0;
+	DELETE FROM meta WHERE key = 'clock_offset_ns';
+
+	CREATE TABLE merchants (
+		mchid      TEXT    PRIMARY KEY,
+		created_at INTEGER NOT NULL,
+		data       TEXT    NOT NULL
+	);`,
 }
 
 // DB is a SQLite database holding the simulator's records. It implements every store of

@@ -6,16 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
-var (
-	_ simulator.NotificationStore = (*DB)(nil)
-	_ simulator.ClockStore        = (*DB)(nil)
-)
+var _ simulator.NotificationStore = (*DB)(nil)
 
 // insertOutbox saves the notifications a change queued in *outbox (an order's, a permission's
 // or a refund's), in the change's transaction, and empties the outbox so that a later save does
@@ -49,19 +45,22 @@ func notificationNotExist(id string) *simulator.Error {
 	return simulator.Errorf(simulator.CodeNotificationNotExist, "通知不存在").With("notification_id", id)
 }
 
-// DueNotifications returns pending notifications due at or before now, oldest first.
+// DueNotifications returns pending notifications due at or before their merchant's simulated
+// time, oldest first: now, the real time, moved by the merchant's clock offset.
 func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]*simulator.Notification, error) {
 	var w where
 	w.add("state = 'PENDING'")
-	w.add("next_attempt_at <= ?", unixNano(now))
+	w.add("next_attempt_at <= ? + "+clockOffset("notifications"), unixNano(now))
 	query, args := w.query("SELECT data FROM notifications", "next_attempt_at, created_at", n)
 	return listData(ctx, d, "due notifications", query, args, decodeJSON[simulator.Notification])
 }
 
-// NextNotificationDue returns when the earliest pending notification is due.
+// NextNotificationDue returns the real time at which the earliest pending notification comes
+// due by its merchant's clock.
 func (d *DB) NextNotificationDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	err := d.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'PENDING'`).Scan(&next)
+	err := d.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at - `+clockOffset("notifications")+`)
+		FROM notifications WHERE state = 'PENDING'`).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlite: next notification: %w", err)
 	}
@@ -206,33 +205,4 @@ func (d *DB) UpdateNotification(ctx context.Context, id string, fn func(*simulat
 		return nil, fmt.Errorf("sqlite: update notification %s: %w", id, err)
 	}
 	return &n, nil
-}
-
-const clockOffsetKey = "clock_offset_ns"
-
-// ClockOffset returns the saved clock offset, zero when none was saved.
-func (d *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
-	var v string
-	err := d.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, clockOffsetKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: clock offset: %w", err)
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: clock offset %q: %w", v, err)
-	}
-	return time.Duration(n), nil
-}
-
-// SaveClockOffset saves the clock offset.
-func (d *DB) SaveClockOffset(ctx context.Context, offset time.Duration) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, clockOffsetKey, strconv.FormatInt(int64(offset), 10))
-	if err != nil {
-		return fmt.Errorf("sqlite: save clock offset: %w", err)
-	}
-	return nil
 }

@@ -271,16 +271,17 @@ func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simula
 		w.add("created_at < ?", unixNano(f.CreatedBefore))
 	}
 	if !f.DeductionDueBy.IsZero() {
-		w.add("deduct_at <= ?", unixNano(f.DeductionDueBy))
+		w.add("deduct_at <= ? + "+clockOffset("orders"), unixNano(f.DeductionDueBy))
 	}
 	query, args := w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
 	return listData(ctx, d, "orders", query, args, decodeOrder)
 }
 
-// NextDeductionDue returns when the earliest pending deduction is due.
+// NextDeductionDue returns the real time at which the earliest pending deduction comes due by
+// its merchant's clock.
 func (d *DB) NextDeductionDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	if err := d.read.QueryRowContext(ctx, `SELECT MIN(deduct_at) FROM orders WHERE deduct_at IS NOT NULL`).Scan(&next); err != nil {
+	if err := d.read.QueryRowContext(ctx, `SELECT MIN(deduct_at - `+clockOffset("orders")+`) FROM orders WHERE deduct_at IS NOT NULL`).Scan(&next); err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlite: next deduction due: %w", err)
 	}
 	return fromUnixNano(next.Int64), next.Valid, nil

@@ -243,19 +243,21 @@ func (d *DB) ListRefunds(ctx context.Context, f simulator.RefundFilter) ([]*simu
 	return listData(ctx, d, "refunds", query, args, decodeRefund)
 }
 
-// DueRefunds returns refunds whose outcome is due at or before now, earliest first.
+// DueRefunds returns refunds whose outcome is due by their merchant's clock at the real time
+// now, earliest first.
 func (d *DB) DueRefunds(ctx context.Context, now time.Time, n int) ([]*simulator.Refund, error) {
 	var w where
 	w.add("due_at > 0")
-	w.add("due_at <= ?", unixNano(now))
+	w.add("due_at <= ? + "+clockOffset("refunds"), unixNano(now))
 	query, args := w.query("SELECT data FROM refunds", "due_at, id", n)
 	return listData(ctx, d, "due refunds", query, args, decodeRefund)
 }
 
-// NextRefundDue returns when the earliest pending refund outcome is due.
+// NextRefundDue returns the real time at which the earliest pending refund outcome comes due by
+// its merchant's clock.
 func (d *DB) NextRefundDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	if err := d.read.QueryRowContext(ctx, `SELECT MIN(due_at) FROM refunds WHERE due_at > 0`).Scan(&next); err != nil {
+	if err := d.read.QueryRowContext(ctx, `SELECT MIN(due_at - `+clockOffset("refunds")+`) FROM refunds WHERE due_at > 0`).Scan(&next); err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlite: next refund due: %w", err)
 	}
 	if !next.Valid {

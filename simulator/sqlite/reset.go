@@ -32,12 +32,13 @@ var resetSteps = []resetStep{
 	{"orders", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Orders }},
 	{"permissions", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Permissions }},
 	{"requests", `mchid = ?`, func(c *simulator.ResetCounts) *int64 { return &c.Requests }},
+	{"merchant_clocks", `mchid = ?`, nil},
 }
 
 // Reset deletes merchant mchid's visits, refunds, orders (with their query_ids and
-// transactions), notifications (with their delivery attempts), permissions and logged requests,
-// in one transaction. mchid "" deletes every merchant's, requests that named no merchant, and
-// the saved clock offset.
+// transactions), notifications (with their delivery attempts), permissions, logged requests and
+// clock offset, in one transaction. mchid "" deletes every merchant's, and requests that named
+// no merchant. Registered merchants stay: they are configuration, not records.
 func (d *DB) Reset(ctx context.Context, mchid string) (simulator.ResetCounts, error) {
 	counts, err := d.reset(ctx, mchid)
 	if err != nil {
@@ -69,11 +70,6 @@ func (d *DB) reset(ctx context.Context, mchid string) (simulator.ResetCounts, er
 		}
 		if step.count != nil {
 			*step.count(&counts) += n
-		}
-	}
-	if mchid == "" {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, clockOffsetKey); err != nil {
-			return counts, fmt.Errorf("meta: %w", err)
 		}
 	}
 	return counts, tx.Commit()

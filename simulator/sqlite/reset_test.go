@@ -17,6 +17,9 @@ func resetFill(t *testing.T, db *sqlite.DB, mchid string) {
 	t.Helper()
 	ctx := t.Context()
 	now := time.Now()
+	if err := db.SaveClockOffset(ctx, mchid, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	o := minimalOrder(mchid, "R-1")
 	o.Sim.Outbox = []*simulator.Notification{{ID: "n-order-" + mchid, MchID: mchid, EventType: simulator.EventUserConfirm,
 		OutOrderNo: "R-1", State: simulator.NotificationPending, CreatedAt: now, NextAttemptAt: now.Add(time.Hour)}}
@@ -111,7 +114,7 @@ func TestResetEmptiesEveryTable(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *sqlite.DB) {
 		resetFill(t, db, "1230000109")
 		resetFill(t, db, "1900000001")
-		if err := db.SaveClockOffset(t.Context(), time.Hour); err != nil {
+		if _, _, err := db.CreateMerchant(t.Context(), &simulator.MerchantRegistration{MchID: "9000000001"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for table, n := range resetRows(t, db.SQL()) {
@@ -127,12 +130,16 @@ func TestResetEmptiesEveryTable(t *testing.T) {
 			t.Errorf("Reset counts = %+v, want %+v", counts, want)
 		}
 		for table, n := range resetRows(t, db.SQL()) {
-			if n != 0 {
+			// Registered merchants are configuration, not records: they stay.
+			if table == "merchants" && n != 1 {
+				t.Errorf("after a full reset, %d registered merchants; want the one kept", n)
+			}
+			if n != 0 && table != "merchants" {
 				t.Errorf("after a full reset, table %s has %d rows; add it to resetSteps", table, n)
 			}
 		}
-		if off, err := db.ClockOffset(t.Context()); err != nil || off != 0 {
-			t.Errorf("clock offset after a full reset = %v, %v; want 0", off, err)
+		if offsets, err := db.ClockOffsets(t.Context()); err != nil || len(offsets) != 0 {
+			t.Errorf("clock offsets after a full reset = %v, %v; want none", offsets, err)
 		}
 		resetForeignKeysHold(t, db.SQL())
 		// The database works as a fresh one: the same keys can be used again.
@@ -144,9 +151,6 @@ func TestResetOneMerchantKeepsTheOthers(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *sqlite.DB) {
 		resetFill(t, db, "1230000109")
 		resetFill(t, db, "1900000001")
-		if err := db.SaveClockOffset(t.Context(), time.Hour); err != nil {
-			t.Fatal(err)
-		}
 		before := resetRows(t, db.SQL())
 		counts, err := db.Reset(t.Context(), "1230000109")
 		if err != nil {
@@ -182,8 +186,8 @@ func TestResetOneMerchantKeepsTheOthers(t *testing.T) {
 		if as, err := db.ListAttempts(ctx, "n-order-1900000001"); err != nil || len(as) != 1 {
 			t.Errorf("the other merchant's attempts: %d, %v", len(as), err)
 		}
-		if off, err := db.ClockOffset(ctx); err != nil || off != time.Hour {
-			t.Errorf("clock offset after resetting one merchant = %v, %v; want 1h kept", off, err)
+		if offsets, err := db.ClockOffsets(ctx); err != nil || len(offsets) != 1 || offsets["1900000001"] != time.Hour {
+			t.Errorf("clock offsets after resetting one merchant = %v, %v; want the other's 1h kept, the reset one's gone", offsets, err)
 		}
 		// The merchant starts afresh: the same out_order_no, ids and token are free again.
 		resetFill(t, db, "1230000109")
