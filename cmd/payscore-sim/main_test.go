@@ -144,7 +144,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no certificate", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n", "certificates needs at least one"},
 		{"missing file", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n    certificates: [{certificate: nope.pem}]\n", "nope.pem"},
 		{"not PEM", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n    certificates: [{certificate: not_pem.txt}]\n", "holds no PEM block"},
-		{"public key without serial", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n    certificates: [{public_key: not_pem.txt}]\n", "serial_no is required with public_key"},
+		{"public key without serial", "merchants:\n  - mchid: \"1\"\n    appids: [a]\n    service_ids: [s]\n    api_v3_key: 0123456789abcdef0123456789abcdef\n    certificates: [{public_key: cert_test.pem}]\n", "serial_no is required with public_key"},
 		{"duplicate mchid", "merchants:\n" + strings.Repeat("  - {mchid: \"1\", appids: [a], service_ids: [s], api_v3_key: 0123456789abcdef0123456789abcdef, certificates: [{certificate: cert_test.pem}]}\n", 2), "mchid 1 appears twice"},
 	}
 	for _, tt := range tests {
