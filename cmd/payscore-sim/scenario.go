@@ -16,11 +16,12 @@ import (
 	scenariorun "github.com/payscore-sim/payscore-sim/simulator/scenario/run"
 )
 
-const scenarioUsage = "usage: payscore-sim scenario run [--target URL] [--junit FILE] [-parallel N] PATH... (fixture files or folders)"
+const scenarioUsage = "usage: payscore-sim scenario run [--target URL [--control-token T]] [--junit FILE] [-parallel N] PATH... (fixture files or folders)"
 
 const scenarioHelp = `Runs the scenario fixtures in PATH (files, or folders of *.yaml), each against a fresh
-in-process simulator, or all against a running one (--target). Prints one line per scenario;
-exits 0 only when none failed. fixtures/README.md documents the format.`
+in-process simulator, or all against a running one (--target), as merchants the run registers
+there for itself, so that runs never see one another. Prints one line per scenario; exits 0
+only when none failed. fixtures/README.md documents the format.`
 
 // scenarioCmd serves `payscore-sim scenario run`.
 func scenarioCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
@@ -30,6 +31,7 @@ func scenarioCmd(ctx context.Context, args []string, stdout io.Writer, getenv fu
 	fs := flag.NewFlagSet("scenario run", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	target := fs.String("target", envOr(getenv, "PAYSCORE_SIM_TARGET", ""), "a running simulator's URL, such as http://127.0.0.1:8080; empty starts a fresh in-process simulator per scenario (env PAYSCORE_SIM_TARGET)")
+	token := fs.String("control-token", envOr(getenv, "PAYSCORE_SIM_CONTROL_TOKEN", ""), "the target's control token (its serve --control-token), sent with every request (env PAYSCORE_SIM_CONTROL_TOKEN)")
 	notifyHost := fs.String("notify-host", envOr(getenv, "PAYSCORE_SIM_NOTIFY_HOST", "127.0.0.1"), "the host the simulator reaches the runner's notification receiver by (env PAYSCORE_SIM_NOTIFY_HOST)")
 	notifyAddr := fs.String("notify-addr", envOr(getenv, "PAYSCORE_SIM_NOTIFY_ADDR", ""), "where the notification receiver listens; default NOTIFY_HOST:0 for a loopback host, else :0 (env PAYSCORE_SIM_NOTIFY_ADDR)")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
@@ -69,7 +71,7 @@ func scenarioCmd(ctx context.Context, args []string, stdout io.Writer, getenv fu
 		return err
 	}
 	r := &scenariorun.Runner{
-		Target: *target, NotifyHost: *notifyHost, NotifyAddr: *notifyAddr,
+		Target: *target, ControlToken: *token, NotifyHost: *notifyHost, NotifyAddr: *notifyAddr,
 		Parallel: *parallel, Timeout: *timeout, Out: stdout,
 	}
 	if *verbose {

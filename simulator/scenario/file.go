@@ -34,7 +34,8 @@ type Scenario struct {
 	Description string
 	// Merchant is the name (demo, other, or one of the file's merchants) the steps act as.
 	Merchant string
-	// Exclusive scenarios run alone against a shared simulator: they advance its clock.
+	// Exclusive scenarios run alone among the scenarios of a run against a shared simulator:
+	// they advance the clock of the merchants the run shares.
 	Exclusive bool
 	// Skip, when set, is why the scenario is not run.
 	Skip  string
@@ -172,6 +173,38 @@ func (sc *Scenario) SimMerchants() []*simulator.Merchant {
 		out = append(out, byMchID[id])
 	}
 	return out
+}
+
+// ServedMerchants are the merchants a simulator serves for the scenario: the demo merchant,
+// and SimMerchants beside it (the scenario's copy of the demo merchant, with its settings,
+// when it has one).
+func (sc *Scenario) ServedMerchants() []*simulator.Merchant {
+	served := sc.SimMerchants()
+	for _, m := range served {
+		if m.MchID == fixtures.DemoMchID {
+			return served
+		}
+	}
+	return append([]*simulator.Merchant{builtinMerchants()["demo"].simMerchant()}, served...)
+}
+
+// WithMchIDs returns a copy of the scenario whose merchants act under other mchids: ids maps
+// a merchant's mchid to the one it takes. The runner plays a scenario against a shared
+// simulator so, as merchants of its own run.
+func (sc *Scenario) WithMchIDs(ids map[string]string) *Scenario {
+	f := *sc.File
+	f.Merchants = make(map[string]*Merchant, len(sc.File.Merchants))
+	for name, m := range sc.File.Merchants {
+		if id, ok := ids[m.MchID]; ok {
+			renamed := *m
+			renamed.MchID = id
+			m = &renamed
+		}
+		f.Merchants[name] = m
+	}
+	c := *sc
+	c.File = &f
+	return &c
 }
 
 // Load reads the fixture files at paths: files, or folders whose *.yaml and *.yml files are read

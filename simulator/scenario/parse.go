@@ -278,7 +278,8 @@ func (p *parser) steps(sc *Scenario, n *yaml.Node) {
 			continue
 		}
 		sc.Steps = append(sc.Steps, st)
-		// Moving a shared simulator's clock would surprise every scenario running beside it.
+		// Moving the clock of the merchants a run shares would surprise every scenario of the
+		// run playing beside it.
 		if st.Kind == "advance_clock" {
 			sc.Exclusive = true
 		}

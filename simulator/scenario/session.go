@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/simulator"
@@ -22,7 +23,8 @@ type session struct {
 	inbox  *inbox
 	env    *env
 	unique string
-	// clock is the simulator's clock offset, read once per step: a step sees one "now".
+	// clock is the scenario's merchant's clock offset, read once per step: a step sees one
+	// "now".
 	clock   *time.Duration
 	order   *orderRef
 	counts  map[string]int
@@ -172,10 +174,11 @@ func (s *session) capture(st *Step, resp *response) *Failure {
 	return nil
 }
 
-// simNow is the simulator's time: the real time plus how far its clock was advanced.
+// simNow is the scenario's merchant's time: the real time plus how far its clock was advanced.
 func (s *session) simNow(ctx context.Context) (time.Time, error) {
 	if s.clock == nil {
-		resp, err := s.control(ctx, http.MethodGet, "/sim/v1/clock", nil)
+		mchid := s.sc.File.Merchants[s.sc.Merchant].MchID
+		resp, err := s.control(ctx, http.MethodGet, "/sim/v1/clock?mchid="+url.QueryEscape(mchid), nil)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("read the simulator's clock: %w", err)
 		}

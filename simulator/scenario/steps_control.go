@@ -86,11 +86,12 @@ func (d *durationStep) set(a args) error {
 	return err
 }
 
-// advanceClockStep moves the simulator's clock forward, for what takes time: expiry, retries.
+// advanceClockStep moves the scenario's merchant's clock forward, for what takes time: expiry,
+// retries. Other merchants' clocks stay.
 type advanceClockStep struct{ durationStep }
 
 func (c *advanceClockStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
-	return s.control(ctx, http.MethodPost, "/sim/v1/clock/advance", map[string]any{"duration": c.d.String()})
+	return s.control(ctx, http.MethodPost, "/sim/v1/clock/advance", map[string]any{"mchid": s.merchant(st).MchID, "duration": c.d.String()})
 }
 
 // sleepStep waits in real time.

@@ -1,6 +1,7 @@
 // Package run runs scenarios: each against a fresh in-process simulator (started with the same
-// wiring as payscore-sim serve, package app), or all against a running one; in parallel where
-// they can; and reports them as text or JUnit XML.
+// wiring as payscore-sim serve, package app), or all against a running one, as merchants the
+// run registers there for itself; in parallel where they can; and reports them as text or JUnit
+// XML.
 //
 // It is the part of the scenario runner that knows how simulators are made. Package scenario,
 // which reads the files and plays their steps over HTTP, knows only the domain's types.
@@ -26,7 +27,9 @@ import (
 // a running one (Target).
 type Runner struct {
 	// Target is a running simulator's base URL (http://host:port); empty starts a fresh
-	// in-memory simulator for each scenario, with the fast notification schedule.
+	// in-memory simulator for each scenario, with the fast notification schedule. On a target
+	// the run acts as merchants it registers for itself (copies of the scenarios' merchants
+	// under new mchids), so that runs never see one another's records or clocks.
 	Target string
 	// NotifyHost is the host the simulator reaches the runner's notification receiver by;
 	// default 127.0.0.1. NotifyAddr is where the receiver listens; default NotifyHost:0 for a
@@ -41,6 +44,9 @@ type Runner struct {
 	Out io.Writer
 	// Logger receives the in-process simulators' logs; nil discards them.
 	Logger *slog.Logger
+	// ControlToken is the target's control token (serve --control-token), sent with every
+	// request; empty when the target has none.
+	ControlToken string
 }
 
 // Outcome is how a scenario ended.
@@ -93,7 +99,7 @@ func (r *Runner) Run(ctx context.Context, files []*scenario.File) (*Report, erro
 		scenarios = append(scenarios, f.Scenarios...)
 	}
 	target := strings.TrimSuffix(r.Target, "/")
-	w := &world{target: target, hc: httpClient(target == ""), logger: r.Logger}
+	w := &world{target: target, hc: httpClient(target == "", r.ControlToken), logger: r.Logger}
 	rcv, err := r.receiver(ctx, w)
 	if err != nil {
 		return nil, err
@@ -150,7 +156,8 @@ func (r *Runner) runAll(ctx context.Context, w *world, scenarios []*scenario.Sce
 	results := make([]*Result, len(scenarios))
 	done := make([]chan struct{}, len(scenarios))
 	sem := make(chan struct{}, parallel)
-	// Against a shared simulator, a scenario that moves the clock runs alone.
+	// Against a shared simulator, a scenario that moves the clock of the run's merchants runs
+	// alone among the run's scenarios.
 	var exclusive sync.RWMutex
 	for i, sc := range scenarios {
 		done[i] = make(chan struct{})
@@ -188,8 +195,8 @@ func (r *Runner) runScenario(ctx context.Context, w *world, sc *scenario.Scenari
 	start := time.Now()
 	res = &Result{Scenario: sc, Outcome: Pass}
 	defer func() { res.Duration = time.Since(start) }()
-	if why := w.skip(sc); why != "" {
-		res.Outcome, res.SkipReason = Skip, why
+	if sc.Skip != "" {
+		res.Outcome, res.SkipReason = Skip, sc.Skip
 		return res
 	}
 	timeout := r.Timeout
@@ -198,12 +205,12 @@ func (r *Runner) runScenario(ctx context.Context, w *world, sc *scenario.Scenari
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	base, closeSim, err := w.simulator(ctx, sc)
+	play, base, closeSim, err := w.simulator(ctx, sc)
 	if err != nil {
 		res.Outcome, res.Failure = Fail, &scenario.Failure{Pos: sc.Pos, Message: err.Error()}
 		return res
 	}
-	res.Failure = scenario.Play(ctx, sc, base, unique, w.hc, w.rcv)
+	res.Failure = scenario.Play(ctx, play, base, unique, w.hc, w.rcv)
 	if err := closeSim(); err != nil && res.Failure == nil {
 		res.Failure = &scenario.Failure{Pos: sc.Pos, Message: err.Error()}
 	}

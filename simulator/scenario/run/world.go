@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,41 +25,29 @@ type world struct {
 	hc     *http.Client
 	rcv    *scenario.Receiver
 	logger *slog.Logger
+	// fresh are the merchants of the run's own on the target (see freshMerchant).
+	fresh freshMerchants
 }
 
-// skip says why a scenario cannot run here, or "".
-func (w *world) skip(sc *scenario.Scenario) string {
-	if sc.Skip != "" {
-		return sc.Skip
-	}
-	if w.target == "" {
-		return ""
-	}
-	for _, m := range sc.UsedMerchants() {
-		if m.Settings != nil {
-			return fmt.Sprintf("merchant %s has settings, which only an in-process simulator can be given (run without --target)", m.Name)
-		}
-	}
-	return ""
-}
-
-// simulator is the base URL of the simulator sc plays against, and what closes it when sc is
-// done: the target, or a fresh in-process simulator serving sc's merchants.
-func (w *world) simulator(ctx context.Context, sc *scenario.Scenario) (base string, closeSim func() error, err error) {
+// simulator is the scenario to play, the base URL of the simulator it plays against, and what
+// closes that simulator when it is done: on the target, sc as the run's own merchants; else sc
+// itself on a fresh in-process simulator serving its merchants.
+func (w *world) simulator(ctx context.Context, sc *scenario.Scenario) (play *scenario.Scenario, base string, closeSim func() error, err error) {
 	if w.target != "" {
-		return w.target, func() error { return nil }, nil
+		play, err := w.fresh.scenario(ctx, w, sc)
+		return play, w.target, func() error { return nil }, err
 	}
 	logger := w.logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	notifyClient := httpClient(true)
+	notifyClient := httpClient(true, "")
 	a, err := app.Open(ctx, app.Options{
 		Addr: "127.0.0.1:0", DB: ":memory:", Merchants: sc.SimMerchants(), Logger: logger,
 		NotifySchedule: simulator.FastSchedule, NotifyClient: notifyClient,
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("start an in-process simulator: %w", err)
+		return nil, "", nil, fmt.Errorf("start an in-process simulator: %w", err)
 	}
 	closeSim = func() error {
 		defer notifyClient.CloseIdleConnections()
@@ -70,19 +59,43 @@ func (w *world) simulator(ctx context.Context, sc *scenario.Scenario) (base stri
 		}
 		return nil
 	}
-	return a.URL(), closeSim, nil
+	return sc, a.URL(), closeSim, nil
 }
 
 // httpClient connects directly, never through a proxy; for in-process simulators it reaches
-// loopback addresses only.
-func httpClient(loopbackOnly bool) *http.Client {
+// loopback addresses only. A token goes with every request (tokenTransport).
+func httpClient(loopbackOnly bool, token string) *http.Client {
 	var d net.Dialer
 	t := &http.Transport{Proxy: nil, DialContext: d.DialContext, MaxIdleConns: 100, MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}
 	if loopbackOnly {
 		t.DialContext = loopbackDial
 	}
-	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+	var rt http.RoundTripper = t
+	if token != "" {
+		rt = tokenTransport{token: token, next: t}
+	}
+	return &http.Client{Transport: rt, Timeout: 30 * time.Second}
 }
+
+// tokenTransport sends the target's control token (serve --control-token), which its control
+// API, pages and dashboard require; the APIv3 ignores it. A request that sets the header
+// itself (a raw step) keeps its own.
+type tokenTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get(TokenHeader) != "" {
+		return t.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set(TokenHeader, t.token)
+	return t.next.RoundTrip(r)
+}
+
+// TokenHeader carries the control token, as the simulator reads it.
+const TokenHeader = "X-Payscore-Sim-Token"
 
 // loopbackDial refuses every address but loopback ones: in-process simulators deliver
 // notifications to the runner's receiver and nowhere else, whatever notify_url a scenario gives.
@@ -129,6 +142,10 @@ func fetchPlatformKeys(ctx context.Context, hc *http.Client, base string) (map[s
 		return nil, fmt.Errorf("target %s: %w", base, err)
 	}
 	defer hresp.Body.Close()
+	if hresp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(hresp.Body, 4096))
+		return nil, fmt.Errorf("target %s: GET /sim/v1/demo-credentials answered %d %s%s", base, hresp.StatusCode, scenario.Escape(string(body)), tokenHint(hresp.StatusCode))
+	}
 	var creds fixtures.Credentials
 	if err := json.NewDecoder(hresp.Body).Decode(&creds); err != nil {
 		return nil, fmt.Errorf("target %s: demo credentials: %w", base, err)
