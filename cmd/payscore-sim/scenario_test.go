@@ -136,6 +136,26 @@ func TestScenarioRunTarget(t *testing.T) {
 	}
 }
 
+// TestScenarioRunTargetControlToken: against `serve --control-token`, scenario run takes the
+// token by flag or by the environment variable serve reads it from, and without it says so.
+func TestScenarioRunTargetControlToken(t *testing.T) {
+	url := startServe(t, nil, "--addr", "127.0.0.1:0", "--db", ":memory:", "--notify-schedule", "fast", "--control-token", "tok-123")
+	dir := t.TempDir()
+	writeFile(t, dir, "a.yaml", passingScenarios)
+	out, err := runScenarioCmd(t, "--target", url, dir)
+	if err == nil || !strings.Contains(err.Error(), "--control-token") {
+		t.Errorf("without the token: err = %v; want one that names --control-token\n%s", err, out)
+	}
+	if out, err := runScenarioCmd(t, "--target", url, "--control-token", "tok-123", dir); err != nil {
+		t.Errorf("--control-token: %v\n%s", err, out)
+	}
+	var buf bytes.Buffer
+	env := map[string]string{"PAYSCORE_SIM_TARGET": url, "PAYSCORE_SIM_CONTROL_TOKEN": "tok-123"}
+	if err := run(context.Background(), []string{"scenario", "run", dir}, &buf, func(k string) string { return env[k] }); err != nil {
+		t.Errorf("PAYSCORE_SIM_CONTROL_TOKEN: %v\n%s", err, buf.String())
+	}
+}
+
 // TestScenarioRunSkipsSeedFiles: `scenario run fixtures` meets the seed file beside the
 // library; it runs the scenarios and says what it skipped, and a seed file named alone says
 // where the scenarios are.
