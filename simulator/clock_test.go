@@ -95,14 +95,7 @@ func TestVisitTimeIsItsMerchants(t *testing.T) {
 	if _, err := svc.AdvanceClock(ctx, demo.MchID, 10*24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	o, err := svc.CreateOrder(ctx, demo, simulator.CreateOrderRequest{
-		OutOrderNo: "CLOCK-VISIT", AppID: fixtures.DemoAppID, ServiceID: fixtures.DemoServiceID,
-		ServiceIntroduction: "共享充电宝",
-		PostPayments:        []simulator.PostPayment{{Name: "租借费", Amount: ptr[int64](300)}},
-		TimeRange:           &simulator.TimeRange{StartTime: simulator.OnAccept},
-		RiskFund:            &simulator.RiskFund{Name: "ESTIMATE_ORDER_COST", Amount: 9900},
-		NotifyURL:           "https://merchant.example.com/notify",
-	})
+	o, err := svc.CreateOrder(ctx, demo, onAcceptRequest("CLOCK-VISIT"))
 	if err != nil {
 		t.Fatal(err)
 	}

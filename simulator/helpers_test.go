@@ -53,6 +53,19 @@ func newOrder() *simulator.Order {
 	}
 }
 
+// onAcceptRequest creates a confirm-mode order of the demo merchant numbered no, starting when
+// the user confirms.
+func onAcceptRequest(no string) simulator.CreateOrderRequest {
+	return simulator.CreateOrderRequest{
+		OutOrderNo: no, AppID: fixtures.DemoAppID, ServiceID: fixtures.DemoServiceID,
+		ServiceIntroduction: "共享充电宝",
+		PostPayments:        []simulator.PostPayment{{Name: "租借费", Amount: ptr[int64](300)}},
+		TimeRange:           &simulator.TimeRange{StartTime: simulator.OnAccept},
+		RiskFund:            &simulator.RiskFund{Name: "ESTIMATE_ORDER_COST", Amount: 9900},
+		NotifyURL:           "https://merchant.example.com/notify",
+	}
+}
+
 // completeRequest completes the order of newOrder with total fen.
 func completeRequest(total int64) simulator.CompleteRequest {
 	return simulator.CompleteRequest{

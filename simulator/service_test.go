@@ -195,14 +195,7 @@ func TestUsingClocks(t *testing.T) {
 func TestVisitsShareOneStore(t *testing.T) {
 	svc, _, demo := newTestService(t)
 	ctx := t.Context()
-	o, err := svc.CreateOrder(ctx, demo, simulator.CreateOrderRequest{
-		OutOrderNo: "VISITS-1", AppID: fixtures.DemoAppID, ServiceID: fixtures.DemoServiceID,
-		ServiceIntroduction: "共享充电宝",
-		PostPayments:        []simulator.PostPayment{{Name: "租借费", Amount: ptr[int64](300)}},
-		TimeRange:           &simulator.TimeRange{StartTime: simulator.OnAccept},
-		RiskFund:            &simulator.RiskFund{Name: "ESTIMATE_ORDER_COST", Amount: 9900},
-		NotifyURL:           "https://merchant.example.com/notify",
-	})
+	o, err := svc.CreateOrder(ctx, demo, onAcceptRequest("VISITS-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
