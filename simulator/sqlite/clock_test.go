@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -10,33 +11,73 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/sqlite"
 )
 
-// TestNotificationsComeDueByTheirMerchantsClock: two merchants' notifications are due in an
-// hour of their own time; only the one whose merchant's clock is two hours ahead is due now.
-func TestNotificationsComeDueByTheirMerchantsClock(t *testing.T) {
+// dueKinds are the three kinds of work that come due by their merchant's clock: what is due at
+// a real time (the mchids of the records), and the real time the earliest comes due.
+var dueKinds = []struct {
+	name string
+	due  func(db *sqlite.DB, now time.Time) ([]string, error)
+	next func(db *sqlite.DB) (time.Time, bool, error)
+}{
+	{"notifications", func(db *sqlite.DB, now time.Time) ([]string, error) {
+		ns, err := db.DueNotifications(context.Background(), now, 10)
+		return mchidsOf(ns, func(n *simulator.Notification) string { return n.MchID }), err
+	}, func(db *sqlite.DB) (time.Time, bool, error) { return db.NextNotificationDue(context.Background()) }},
+	{"deductions", func(db *sqlite.DB, now time.Time) ([]string, error) {
+		os, err := db.ListOrders(context.Background(), simulator.OrderFilter{DeductionDueBy: now})
+		return mchidsOf(os, func(o *simulator.Order) string { return o.MchID }), err
+	}, func(db *sqlite.DB) (time.Time, bool, error) { return db.NextDeductionDue(context.Background()) }},
+	{"refunds", func(db *sqlite.DB, now time.Time) ([]string, error) {
+		rs, err := db.DueRefunds(context.Background(), now, 10)
+		return mchidsOf(rs, func(r *simulator.Refund) string { return r.Sim.MchID }), err
+	}, func(db *sqlite.DB) (time.Time, bool, error) { return db.NextRefundDue(context.Background()) }},
+}
+
+func mchidsOf[T any](records []T, mchid func(T) string) []string {
+	var out []string
+	for _, r := range records {
+		out = append(out, mchid(r))
+	}
+	return out
+}
+
+// TestWorkComesDueByItsMerchantsClock: two merchants each have a notification, a deduction and
+// a refund outcome due in an hour of their own time; only the work of the merchant whose clock
+// is two hours ahead is due now, and the next is due an hour ago in real time.
+func TestWorkComesDueByItsMerchantsClock(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *sqlite.DB) {
 		ctx := t.Context()
 		now := time.Now()
 		for _, mchid := range []string{"1230000109", "1900000001"} {
 			o := minimalOrder(mchid, "DUE-1")
+			o.Sim.DeductAt = now.Add(time.Hour)
+			o.Sim.Deductions = []simulator.Deduction{{Seq: 1, Amount: 100, TransactionID: "t-" + mchid, OutTradeNo: "ot-" + mchid, Time: now}}
 			o.Sim.Outbox = []*simulator.Notification{{ID: "n-" + mchid, MchID: mchid, EventType: simulator.EventUserConfirm,
 				OutOrderNo: "DUE-1", State: simulator.NotificationPending, CreatedAt: now, NextAttemptAt: now.Add(time.Hour)}}
 			if _, _, err := db.CreateOrder(ctx, o); err != nil {
 				t.Fatal(err)
 			}
+			if _, _, err := db.CreateRefund(ctx, mchid, "rf-"+mchid, simulator.TransactionKey{TransactionID: "t-" + mchid}, func(c simulator.RefundCandidate) (*simulator.Refund, error) {
+				return &simulator.Refund{RefundID: "rf-" + mchid, OutRefundNo: "rf-" + mchid, TransactionID: c.Transaction.TransactionID,
+					Status: simulator.RefundProcessing, Sim: simulator.RefundRecord{MchID: mchid, OutOrderNo: "DUE-1", CreatedAt: now, DueAt: now.Add(time.Hour)}}, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if due, err := db.DueNotifications(ctx, now, 10); err != nil || len(due) != 0 {
-			t.Fatalf("due with every clock on the real time: %d, %v; want none", len(due), err)
+		for _, k := range dueKinds {
+			if due, err := k.due(db, now); err != nil || len(due) != 0 {
+				t.Errorf("%s due with every clock on the real time: %v, %v; want none", k.name, due, err)
+			}
 		}
 		if err := db.SaveClockOffset(ctx, "1900000001", 2*time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		due, err := db.DueNotifications(ctx, now, 10)
-		if err != nil || len(due) != 1 || due[0].MchID != "1900000001" {
-			t.Fatalf("due with 1900000001 two hours ahead: %v, %v; want its notification only", due, err)
-		}
-		next, ok, err := db.NextNotificationDue(ctx)
-		if want := now.Add(-time.Hour); err != nil || !ok || next.UnixNano() != want.UnixNano() {
-			t.Errorf("next due = %s, %v, %v; want %s, the real time of the merchant two hours ahead", next, ok, err, want)
+		for _, k := range dueKinds {
+			if due, err := k.due(db, now); err != nil || len(due) != 1 || due[0] != "1900000001" {
+				t.Errorf("%s due with 1900000001 two hours ahead: %v, %v; want its own only", k.name, due, err)
+			}
+			if next, ok, err := k.next(db); err != nil || !ok || next.UnixNano() != now.Add(-time.Hour).UnixNano() {
+				t.Errorf("next %s due = %s, %v, %v; want an hour ago, when the merchant two hours ahead reached it", k.name, next, ok, err)
+			}
 		}
 	})
 }
