@@ -17,8 +17,9 @@
 //     Authorize) change the visit and its subject together.
 //   - Notification, a callback owed to a merchant, and its delivery: RetrySchedule, Attempted,
 //     Resend.
-//   - Merchant (ids, keys, settings), Clock (the simulated time), and Error, a rejection as
-//     WeChat words it, with the diagnosis a developer needs in its detail.
+//   - Merchant (ids, keys, settings) and MerchantRegistration (a merchant as the control API
+//     registers it), Clocks (each merchant's simulated time), and Error, a rejection as WeChat
+//     words it, with the diagnosis a developer needs in its detail.
 //
 // Service applies the rules for a caller: the merchant's API calls, the user's actions and the
 // control API's test hooks all go through its methods, so the API, the page, the control API and
@@ -30,7 +31,9 @@
 // them, in the style of github.com/benbjohnson/wtf:
 //
 //   - simulator/sqlite implements the stores (OrderStore, VisitStore, PermissionStore,
-//     NotificationStore, ClockStore), the RequestLog and the Resetter. A store keeps what it is
+//     NotificationStore, ClockStore, MerchantStore, RefundStore), the RequestLog and the
+//     Resetter. The stores that keep due work (notifications, deductions, refund outcomes)
+//     keep the clocks too, and answer what is due by each record's merchant's clock. A store keeps what it is
 //     given, atomically: an update loads a record, lets a domain function change it, and saves
 //     it with the notifications it queued, in one transaction.
 //   - simulator/notify implements Notifier: the outbox worker that delivers notifications.
