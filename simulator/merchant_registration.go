@@ -13,25 +13,26 @@ import (
 )
 
 // MerchantRegistration describes a merchant as the control API registers it (POST
-// /sim/v1/merchants) and the configuration file names it: its ids, its keys as certificates or
-// public keys (never private keys, which WeChat never holds either) and its settings. A store
-// keeps registrations as they were made, so that a registered merchant survives a restart.
+// /sim/v1/merchants, JSON) and the configuration and seed files name it (YAML): its ids, its
+// keys as certificates or public keys (never private keys, which WeChat never holds either) and
+// its settings. A store keeps registrations as they were made, so that a registered merchant
+// survives a restart.
 type MerchantRegistration struct {
-	MchID        string           `json:"mchid"`
-	AppIDs       []string         `json:"appids"`
-	ServiceIDs   []string         `json:"service_ids"`
-	APIv2Key     string           `json:"api_v2_key,omitempty"`
-	APIv3Key     string           `json:"api_v3_key"`
-	Certificates []MerchantKey    `json:"certificates"`
-	Settings     MerchantSettings `json:"settings"`
+	MchID        string           `json:"mchid" yaml:"mchid"`
+	AppIDs       []string         `json:"appids" yaml:"appids"`
+	ServiceIDs   []string         `json:"service_ids" yaml:"service_ids"`
+	APIv2Key     string           `json:"api_v2_key,omitempty" yaml:"api_v2_key"`
+	APIv3Key     string           `json:"api_v3_key" yaml:"api_v3_key"`
+	Certificates []MerchantKey    `json:"certificates" yaml:"certificates"`
+	Settings     MerchantSettings `json:"settings" yaml:"settings"`
 }
 
 // MerchantKey is a merchant API certificate (PEM), or a bare public key (PEM) with the serial
-// number it is known by.
+// number it is known by. (A file may give a PEM file's path instead; it reads the file first.)
 type MerchantKey struct {
-	SerialNo    string `json:"serial_no,omitempty"`
-	Certificate string `json:"certificate,omitempty"`
-	PublicKey   string `json:"public_key,omitempty"`
+	SerialNo    string `json:"serial_no,omitempty" yaml:"serial_no"`
+	Certificate string `json:"certificate,omitempty" yaml:"certificate"`
+	PublicKey   string `json:"public_key,omitempty" yaml:"public_key"`
 }
 
 // mchidPattern: production's mchids are digits; the simulator takes letters, _ and - too, and

@@ -13,10 +13,11 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
-// config is the --config file: merchants beside the built-in demo merchant. It holds each
-// merchant's certificate or public key, never its private key.
+// config is the --config file: merchants beside the built-in demo merchant, as a registration
+// through the control API gives them. It holds each merchant's certificate or public key, never
+// its private key; each may be a PEM file's path (relative to the config file) or the PEM itself.
 type config struct {
-	Merchants []merchantConfig `yaml:"merchants"`
+	Merchants []simulator.MerchantRegistration `yaml:"merchants"`
 	// CORSOrigins are added to --cors-origin.
 	CORSOrigins []string `yaml:"cors_origins"`
 }
@@ -25,25 +26,6 @@ type config struct {
 type loadedConfig struct {
 	merchants   []*simulator.Merchant
 	corsOrigins []string
-}
-
-type merchantConfig struct {
-	MchID        string                     `yaml:"mchid"`
-	AppIDs       []string                   `yaml:"appids"`
-	ServiceIDs   []string                   `yaml:"service_ids"`
-	APIv2Key     string                     `yaml:"api_v2_key"`
-	APIv3Key     string                     `yaml:"api_v3_key"`
-	Certificates []certificateConfig        `yaml:"certificates"`
-	Settings     simulator.MerchantSettings `yaml:"settings"`
-}
-
-// certificateConfig names a merchant API certificate, or a bare public key with its serial.
-// Each of Certificate and PublicKey is a PEM file's path (relative to the config file) or the
-// PEM itself.
-type certificateConfig struct {
-	SerialNo    string `yaml:"serial_no"`
-	Certificate string `yaml:"certificate"`
-	PublicKey   string `yaml:"public_key"`
 }
 
 // loadConfig reads and checks the config file at path. Unknown keys are errors, with their line,
@@ -63,7 +45,7 @@ func loadConfig(path string) (*loadedConfig, error) {
 	seen := map[string]bool{}
 	var merchants []*simulator.Merchant
 	for i, mc := range cfg.Merchants {
-		m, err := mc.merchant(dir)
+		m, err := merchantOf(mc, dir)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: merchants[%d] (mchid %q): %w", path, i, mc.MchID, err)
 		}
@@ -76,30 +58,23 @@ func loadConfig(path string) (*loadedConfig, error) {
 	return &loadedConfig{merchants, cfg.CORSOrigins}, nil
 }
 
-// merchant reads the merchant's PEM files (relative to dir) and checks it as a registration
-// through the control API is checked.
-func (mc merchantConfig) merchant(dir string) (*simulator.Merchant, error) {
-	r := simulator.MerchantRegistration{
-		MchID: mc.MchID, AppIDs: mc.AppIDs, ServiceIDs: mc.ServiceIDs,
-		APIv2Key: mc.APIv2Key, APIv3Key: mc.APIv3Key, Settings: mc.Settings,
-	}
-	for j, cc := range mc.Certificates {
-		k := simulator.MerchantKey{SerialNo: cc.SerialNo}
+// merchantOf reads the registration's PEM files (relative to dir) and checks it as a
+// registration through the control API is checked.
+func merchantOf(r simulator.MerchantRegistration, dir string) (*simulator.Merchant, error) {
+	keys := r.Certificates
+	r.Certificates = make([]simulator.MerchantKey, len(keys))
+	for j, k := range keys {
 		var err error
-		if cc.Certificate != "" {
-			var b []byte
-			b, err = readPEM(dir, cc.Certificate)
-			k.Certificate = string(b)
+		if k.Certificate != "" {
+			k.Certificate, err = readPEM(dir, k.Certificate)
 		}
-		if cc.PublicKey != "" && err == nil {
-			var b []byte
-			b, err = readPEM(dir, cc.PublicKey)
-			k.PublicKey = string(b)
+		if k.PublicKey != "" && err == nil {
+			k.PublicKey, err = readPEM(dir, k.PublicKey)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("certificates[%d]: %w", j, err)
 		}
-		r.Certificates = append(r.Certificates, k)
+		r.Certificates[j] = k
 	}
 	m, err := r.Merchant()
 	var e *simulator.Error
@@ -111,19 +86,19 @@ func (mc merchantConfig) merchant(dir string) (*simulator.Merchant, error) {
 }
 
 // readPEM returns v itself when it is PEM, else the file it names.
-func readPEM(dir, v string) ([]byte, error) {
+func readPEM(dir, v string) (string, error) {
 	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
-		return []byte(v), nil
+		return v, nil
 	}
 	if !filepath.IsAbs(v) {
 		v = filepath.Join(dir, v)
 	}
 	b, err := readFileLimited(v, maxPEMBytes)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if !bytes.Contains(b, []byte("-----BEGIN")) {
-		return nil, fmt.Errorf("%s holds no PEM block", v)
+		return "", fmt.Errorf("%s holds no PEM block", v)
 	}
-	return b, nil
+	return string(b), nil
 }

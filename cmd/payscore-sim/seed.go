@@ -28,12 +28,12 @@ func loadSeeds(paths []string) (*seeds, error) {
 			return nil, err
 		}
 		if sd.Merchants != nil {
-			var configs []merchantConfig
+			var configs []simulator.MerchantRegistration
 			if err := scenario.DecodeStrict(path, sd.Merchants, &configs); err != nil {
 				return nil, err
 			}
 			for i, mc := range configs {
-				m, err := mc.merchant(filepath.Dir(path))
+				m, err := merchantOf(mc, filepath.Dir(path))
 				if err != nil {
 					return nil, fmt.Errorf("%s:%d: merchants[%d] (mchid %q): %w", path, sd.Merchants.Content[i].Line, i, mc.MchID, err)
 				}
