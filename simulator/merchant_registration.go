@@ -163,7 +163,9 @@ func merchantExists(mchid, issue string) *Error {
 }
 
 // LoadMerchants adds the stored registrations to the merchants, after the demo merchant and the
-// configured ones, which win a clash: skipped names the registrations they hide.
+// configured ones, which win a clash. A registration that is hidden so, or that no longer
+// passes the checks, is left out and named in skipped, with why: a stored record never keeps
+// the simulator from starting.
 func (s *Service) LoadMerchants(ctx context.Context) (skipped []string, err error) {
 	regs, err := s.MerchantStore.ListMerchants(ctx)
 	if err != nil {
@@ -171,12 +173,13 @@ func (s *Service) LoadMerchants(ctx context.Context) (skipped []string, err erro
 	}
 	for _, r := range regs {
 		if s.Merchants.Merchant(r.MchID) != nil {
-			skipped = append(skipped, r.MchID)
+			skipped = append(skipped, r.MchID+": hidden by the demo merchant or the configuration file, which has this mchid")
 			continue
 		}
 		m, err := r.Merchant()
 		if err != nil {
-			return nil, fmt.Errorf("registered merchant %s: %w", r.MchID, err)
+			skipped = append(skipped, fmt.Sprintf("%s: %v", r.MchID, err))
+			continue
 		}
 		m.Registration = r
 		s.Merchants.Add(m)

@@ -131,12 +131,12 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	deductions.Run = svc.RunDueDeductions
-	hidden, err := svc.LoadMerchants(ctx)
+	skipped, err := svc.LoadMerchants(ctx)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	if len(hidden) > 0 {
-		opts.Logger.Warn("registered merchants hidden by the demo merchant or the configuration file, which share their mchids", "mchids", hidden)
+	for _, why := range skipped {
+		opts.Logger.Warn("a registered merchant is left out", "merchant", why)
 	}
 	s := simhttp.NewServer()
 	s.Service = svc
