@@ -67,21 +67,10 @@ type App struct {
 // Open starts a simulator. The demo merchant is always present; opts.Merchants come beside it,
 // then the merchants registered through the control API in earlier runs on the same database.
 func Open(ctx context.Context, opts Options) (*App, error) {
-	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
-	}
-	if opts.DB == "" {
-		opts.DB = ":memory:"
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	origins := make([]string, len(opts.CORSOrigins))
-	for i, o := range opts.CORSOrigins {
-		var err error
-		if origins[i], err = simhttp.ParseOrigin(o); err != nil {
-			return nil, fmt.Errorf("--cors-origin: %w", err)
-		}
+	opts = opts.withDefaults()
+	origins, err := parseOrigins(opts.CORSOrigins)
+	if err != nil {
+		return nil, err
 	}
 	platform, err := fixtures.Platform()
 	if err != nil {
@@ -96,47 +85,18 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	for _, m := range opts.Merchants {
 		merchants.Add(m)
 	}
-	db, err := sqlite.Open(ctx, opts.DB)
+	db, clocks, err := openDB(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	db.SetRequestRetention(opts.RequestLog)
-	clocks := &simulator.Clocks{}
-	offsets, err := db.ClockOffsets(ctx)
-	if err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	for mchid, d := range offsets {
-		clocks.SetOffset(mchid, d)
-	}
-	schedule := opts.NotifySchedule
-	if schedule == nil {
-		schedule = simulator.PayScoreSchedule
-	}
 	worker := &notify.Worker{
 		Store: db, Merchants: merchants, Platform: platform, Clocks: clocks,
-		Schedule: schedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
+		Schedule: opts.NotifySchedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
 		AllowLinkLocal: opts.NotifyAllowLinkLocal,
 	}
-	if opts.DeductionDelay <= 0 {
-		opts.DeductionDelay = simulator.DefaultDeductionDelay
-	}
-	// The runner calls the Service, which wakes the runner: Run is set once both exist.
-	deductions := &simulator.DueRunner{Name: "deductions", Logger: opts.Logger}
-	svc, err := simulator.NewService(simulator.Stores{
-		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db,
-	}, merchants, simulator.WithClocks(clocks), simulator.WithNotifier(worker), simulator.WithResetter(db),
-		simulator.WithDeducter(deductions), simulator.WithDeductionDelay(opts.DeductionDelay))
+	svc, deductions, err := newService(ctx, db, merchants, clocks, worker, opts)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
-	}
-	deductions.Run = svc.RunDueDeductions
-	skipped, err := svc.LoadMerchants(ctx)
-	if err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	for _, why := range skipped {
-		opts.Logger.Warn("a registered merchant is left out", "merchant", why)
 	}
 	s := simhttp.NewServer()
 	s.Service = svc
@@ -164,6 +124,79 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	// So do refund outcomes that fell due while the simulator was stopped.
 	runner.Start(ctx)
 	return &App{Server: s, DB: db, Merchants: merchants, Notifier: worker, Deductions: deductions, RefundRunner: runner}, nil
+}
+
+// withDefaults fills the zero fields that have a default.
+func (opts Options) withDefaults() Options {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.DB == "" {
+		opts.DB = ":memory:"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.NotifySchedule == nil {
+		opts.NotifySchedule = simulator.PayScoreSchedule
+	}
+	if opts.DeductionDelay <= 0 {
+		opts.DeductionDelay = simulator.DefaultDeductionDelay
+	}
+	return opts
+}
+
+// parseOrigins checks the --cors-origin values and returns them in canonical form.
+func parseOrigins(list []string) ([]string, error) {
+	origins := make([]string, len(list))
+	for i, o := range list {
+		var err error
+		if origins[i], err = simhttp.ParseOrigin(o); err != nil {
+			return nil, fmt.Errorf("--cors-origin: %w", err)
+		}
+	}
+	return origins, nil
+}
+
+// openDB opens the database, bounds its request log and reads each merchant's clock from it.
+func openDB(ctx context.Context, opts Options) (*sqlite.DB, *simulator.Clocks, error) {
+	db, err := sqlite.Open(ctx, opts.DB)
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetRequestRetention(opts.RequestLog)
+	offsets, err := db.ClockOffsets(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(err, db.Close())
+	}
+	clocks := &simulator.Clocks{}
+	for mchid, d := range offsets {
+		clocks.SetOffset(mchid, d)
+	}
+	return db, clocks, nil
+}
+
+// newService builds the Service with the runner of its deductions, and loads the merchants
+// registered in earlier runs.
+func newService(ctx context.Context, db *sqlite.DB, merchants *simulator.Merchants, clocks *simulator.Clocks, worker *notify.Worker, opts Options) (*simulator.Service, *simulator.DueRunner, error) {
+	// The runner calls the Service, which wakes the runner: Run is set once both exist.
+	deductions := &simulator.DueRunner{Name: "deductions", Logger: opts.Logger}
+	svc, err := simulator.NewService(simulator.Stores{
+		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db,
+	}, merchants, simulator.WithClocks(clocks), simulator.WithNotifier(worker), simulator.WithResetter(db),
+		simulator.WithDeducter(deductions), simulator.WithDeductionDelay(opts.DeductionDelay))
+	if err != nil {
+		return nil, nil, err
+	}
+	deductions.Run = svc.RunDueDeductions
+	skipped, err := svc.LoadMerchants(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, why := range skipped {
+		opts.Logger.Warn("a registered merchant is left out", "merchant", why)
+	}
+	return svc, deductions, nil
 }
 
 // URL is where the simulator listens.
