@@ -18,7 +18,9 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/payscore-si
 # Run: a slim Debian with the two binaries, as an unprivileged user whose home is the data
 # volume.
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin payscore \
+# The group first: useradd --user-group would give it the next system gid (999), not 10001.
+RUN groupadd --system --gid 10001 payscore \
+	&& useradd --system --uid 10001 --gid payscore --home-dir /data --shell /usr/sbin/nologin payscore \
 	&& mkdir -p /data && chown payscore:payscore /data
 COPY --from=build /out/payscore-sim /out/example-merchant /usr/local/bin/
 USER payscore

@@ -21,6 +21,11 @@ step "tools"
 # The page, dashboard and H5 shim tests drive Debian's chromium; the shim tests run on node.
 command -v chromium >/dev/null || apt_install chromium
 command -v node >/dev/null || apt_install nodejs
+# Screenshots of the pages show Chinese text: without a CJK font it renders as boxes.
+{ command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .; } || apt_install fonts-wqy-zenhei
+# The README's shell examples, run by cmd/payscore-sim's tests, use curl and jq.
+command -v curl >/dev/null || apt_install curl
+command -v jq >/dev/null || apt_install jq
 export PAYSCORE_SIM_REQUIRE_BROWSER=1
 if ! command -v staticcheck >/dev/null || ! staticcheck -version | grep -q "${STATICCHECK_VERSION#v}"; then
 	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
@@ -50,3 +55,8 @@ step "scenario library"
 # The library also runs inside go test (simulator/scenario/run's TestLibrary); this is the command
 # QA and CI use, and it leaves the JUnit report in .cache/.
 .cache/payscore-sim scenario run --junit "$PWD/.cache/scenarios-junit.xml" fixtures/scenarios
+
+if [ "${PAYSCORE_SIM_SKIP_CONTAINER:-}" != 1 ]; then
+	step "container (Dockerfile and docker-compose.yml, for real; PAYSCORE_SIM_SKIP_CONTAINER=1 leaves it out)"
+	if [ "$(id -u)" -eq 0 ]; then ./scripts/container-test.sh; else sudo ./scripts/container-test.sh; fi
+fi

@@ -2,10 +2,10 @@
 // (github.com/go-pay/gopay) the way a real one does, pointed at payscore-sim instead of
 // WeChat Pay. docker-compose.yml runs it beside the simulator.
 //
-//	example-merchant [--addr 127.0.0.1:8081] [--simulator http://127.0.0.1:8080] [--public-url http://127.0.0.1:8081]
+//	example-merchant [--addr 127.0.0.1:8081] [--simulator http://127.0.0.1:8080] [--public-url http://127.0.0.1:8081] [--control-token TOKEN]
 //
 // Each flag is also an environment variable: EXAMPLE_MERCHANT_ADDR,
-// EXAMPLE_MERCHANT_SIMULATOR_URL, EXAMPLE_MERCHANT_PUBLIC_URL.
+// EXAMPLE_MERCHANT_SIMULATOR_URL, EXAMPLE_MERCHANT_PUBLIC_URL, EXAMPLE_MERCHANT_CONTROL_TOKEN.
 //
 // Its API:
 //
@@ -45,6 +45,7 @@ type options struct {
 	Addr         string
 	SimulatorURL string
 	PublicURL    string
+	ControlToken string
 }
 
 // parseOptions reads the flags, which default to the EXAMPLE_MERCHANT_* environment.
@@ -60,6 +61,7 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.Addr, "addr", env("EXAMPLE_MERCHANT_ADDR", "127.0.0.1:8081"), "listen address (env EXAMPLE_MERCHANT_ADDR)")
 	fs.StringVar(&o.SimulatorURL, "simulator", env("EXAMPLE_MERCHANT_SIMULATOR_URL", "http://127.0.0.1:8080"), "the simulator's URL (env EXAMPLE_MERCHANT_SIMULATOR_URL)")
 	fs.StringVar(&o.PublicURL, "public-url", env("EXAMPLE_MERCHANT_PUBLIC_URL", ""), "this service's URL as the simulator reaches it, for notify_url; default http://ADDR (env EXAMPLE_MERCHANT_PUBLIC_URL)")
+	fs.StringVar(&o.ControlToken, "control-token", env("EXAMPLE_MERCHANT_CONTROL_TOKEN", ""), "the simulator's --control-token, sent on its control API calls (env EXAMPLE_MERCHANT_CONTROL_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	m, err := New(ctx, Config{SimulatorURL: o.SimulatorURL, PublicURL: o.PublicURL, Logger: logger})
+	m, err := New(ctx, Config{SimulatorURL: o.SimulatorURL, PublicURL: o.PublicURL, ControlToken: o.ControlToken, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	// PublicURL is this service's base URL as the simulator reaches it; the orders' notify_url
 	// is PublicURL + "/payscore/notify".
 	PublicURL string
+	// ControlToken is the simulator's --control-token, sent on its control API calls (the
+	// demo credentials); empty when the simulator has none.
+	ControlToken string
 	// RetryEvery is the wait between attempts to fetch the credentials while the simulator is
 	// not answering yet; zero means one second.
 	RetryEvery time.Duration
@@ -129,13 +132,21 @@ func (m *Merchant) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.mux.Ser
 // NotifyURL is where the merchant's orders ask WeChat Pay to notify it.
 func (m *Merchant) NotifyURL() string { return m.cfg.PublicURL + "/payscore/notify" }
 
-// fetchCredentials gets the demo credentials, retrying until the simulator answers.
+// errRefused is an answer that asking again cannot change: the simulator refused the control
+// token (or its absence).
+var errRefused = errors.New("refused")
+
+// fetchCredentials gets the demo credentials, retrying until the simulator answers; a refusal
+// of the control token ends it at once.
 func fetchCredentials(ctx context.Context, cfg Config) (credentials, error) {
 	url := cfg.SimulatorURL + "/sim/v1/demo-credentials"
 	for {
-		creds, err := getCredentials(ctx, url)
+		creds, err := getCredentials(ctx, url, cfg.ControlToken)
 		if err == nil {
 			return creds, nil
+		}
+		if errors.Is(err, errRefused) {
+			return credentials{}, fmt.Errorf("fetch credentials from %s: %w", url, err)
 		}
 		cfg.Logger.Info("waiting for the simulator", "url", url, "err", err)
 		select {
@@ -146,7 +157,7 @@ func fetchCredentials(ctx context.Context, cfg Config) (credentials, error) {
 	}
 }
 
-func getCredentials(ctx context.Context, url string) (credentials, error) {
+func getCredentials(ctx context.Context, url, token string) (credentials, error) {
 	var creds credentials
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -154,11 +165,21 @@ func getCredentials(ctx context.Context, url string) (credentials, error) {
 	if err != nil {
 		return creds, err
 	}
+	if token != "" {
+		req.Header.Set("X-Payscore-Sim-Token", token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return creds, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		// The simulator's answer says why ("requires its control token", "not this
+		// simulator's"): pass it on.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		hint := "set --control-token (EXAMPLE_MERCHANT_CONTROL_TOKEN) to the simulator's --control-token"
+		return creds, fmt.Errorf("%w: %s %s; %s", errRefused, resp.Status, strings.TrimSpace(string(body)), hint)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return creds, errors.New(resp.Status)
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -114,6 +115,14 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("ports %+v, want the container's %s published on 127.0.0.1", sim.Ports, port)
 		}
 	})
+
+	// Both services get time to finish on SIGTERM, whatever engine creates them (Podman's
+	// Docker API gives none when compose asks for none).
+	for _, svc := range []types.ServiceConfig{sim, merchant} {
+		if svc.StopGracePeriod == nil || time.Duration(*svc.StopGracePeriod) < 5*time.Second {
+			t.Errorf("%s: stop_grace_period %v, want one of at least 5s so that docker stop lets it exit 0", svc.Name, svc.StopGracePeriod)
+		}
+	}
 
 	t.Run("example-merchant", func(t *testing.T) {
 		if merchant.Image != sim.Image || merchant.Build != nil {
