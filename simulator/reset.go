@@ -15,6 +15,8 @@ type ResetCounts struct {
 	Permissions   int64 `json:"permissions"`
 	Requests      int64 `json:"requests"`
 	Refunds       int64 `json:"refunds"`
+	// Faults counts the fault rules removed; they live in memory, beside the store.
+	Faults int64 `json:"faults"`
 }
 
 // Resetter forgets what a store keeps: one merchant's records and clock, or everything when
@@ -24,11 +26,11 @@ type Resetter interface {
 	Reset(ctx context.Context, mchid string) (ResetCounts, error)
 }
 
-// Reset forgets one merchant's orders, refunds, visits, notifications, permissions and requests
-// and puts its clock back on the real time, or, when mchid is "", every merchant's: the
-// simulator is then as a fresh one, except that merchants (configuration, not records) stay. It
-// is for a long-lived
-// simulator shared by many tests; tests of different merchants need no reset to stay apart.
+// Reset forgets one merchant's orders, refunds, visits, notifications, permissions, requests and
+// fault rules and puts its clock back on the real time, or, when mchid is "", every merchant's:
+// the simulator is then as a fresh one, except that merchants (configuration, not records)
+// stay. It is for a long-lived simulator shared by many tests; tests of different merchants
+// need no reset to stay apart.
 //
 // The Resetter the wiring gave (WithResetter) does the deleting; without one a reset is
 // refused.
@@ -62,5 +64,6 @@ func (s *Service) Reset(ctx context.Context, mchid string) (ResetCounts, error) 
 	} else {
 		s.Clocks.clear()
 	}
+	counts.Faults = s.Faults.Reset(mchid)
 	return counts, nil
 }

@@ -28,6 +28,9 @@ type Service struct {
 	MerchantStore MerchantStore
 	Merchants     *Merchants
 	Clocks        *Clocks
+	// Faults are the fault rules in force (see FaultRule): the adapters ask them about every
+	// API request.
+	Faults *Faults
 
 	// Capabilities the wiring gives (see the Options); nil when it gave none.
 	notifier Notifier
@@ -96,7 +99,7 @@ func NewService(stores Stores, merchants *Merchants, opts ...Option) (*Service, 
 	s := &Service{
 		Orders: stores.Orders, Visits: stores.Visits, Permissions: stores.Permissions,
 		Notifications: stores.Notifications, ClockStore: stores.ClockStore, MerchantStore: stores.MerchantStore,
-		Merchants: merchants, Clocks: &Clocks{}, deductionDelay: DefaultDeductionDelay,
+		Merchants: merchants, Clocks: &Clocks{}, Faults: &Faults{}, deductionDelay: DefaultDeductionDelay,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -111,7 +114,7 @@ func (s *Service) UsingClocks(c *Clocks) *Service {
 	return &Service{
 		Orders: s.Orders, Visits: s.Visits, Permissions: s.Permissions,
 		Notifications: s.Notifications, ClockStore: s.ClockStore, MerchantStore: s.MerchantStore,
-		Merchants: s.Merchants, Clocks: c, notifier: s.notifier, resetter: s.resetter,
+		Merchants: s.Merchants, Clocks: c, Faults: s.Faults, notifier: s.notifier, resetter: s.resetter,
 		deducter: s.deducter, deductionDelay: s.deductionDelay,
 	}
 }

@@ -55,6 +55,9 @@ type RequestRecord struct {
 	Diagnostic   map[string]any `json:"diagnostic,omitempty"`
 	Warnings     []string       `json:"warnings,omitempty"`
 	Duration     time.Duration  `json:"duration_ns"`
+	// Fault marks an answer that a fault rule made (or a connection it dropped, with Status
+	// 0), so that nobody takes it for a bug.
+	Fault *InjectedFault `json:"fault,omitempty"`
 }
 
 // RequestLog keeps RequestRecords.

@@ -195,6 +195,9 @@ var migrations = []string{
 		created_at INTEGER NOT NULL,
 		data       TEXT    NOT NULL
 	);`,
+
+	// The fault rule that made a request's answer, as JSON, or NULL.
+	`ALTER TABLE requests ADD COLUMN fault TEXT;`,
 }
 
 // DB is a SQLite database holding the simulator's records. It implements every store of

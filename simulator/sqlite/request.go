@@ -62,14 +62,18 @@ func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: log request: warnings: %w", err)
 	}
+	fault, err := jsonOrNull(r.Fault, r.Fault == nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: log request: fault: %w", err)
+	}
 	size := int64(len(r.MchID) + len(r.Method) + len(r.Target) + len(r.RequestBody) + len(r.Code) + len(r.Message) +
-		len(r.ResponseBody) + len(diagnostic.String) + len(warnings.String))
+		len(r.ResponseBody) + len(diagnostic.String) + len(warnings.String) + len(fault.String))
 	res, err := d.db.ExecContext(ctx, `
 		INSERT INTO requests (time, mchid, method, target, request_body, status, code, message,
-			response_body, diagnostic, warnings, duration_ns, size)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			response_body, diagnostic, warnings, duration_ns, size, fault)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		unixNano(r.Time), r.MchID, r.Method, r.Target, r.RequestBody, r.Status, r.Code, r.Message,
-		r.ResponseBody, diagnostic, warnings, int64(r.Duration), size)
+		r.ResponseBody, diagnostic, warnings, int64(r.Duration), size, fault)
 	if err != nil {
 		return fmt.Errorf("sqlite: log request: %w", err)
 	}
@@ -145,7 +149,7 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 		w.add("(time, id) < (SELECT time, id FROM requests WHERE id = ?)", f.BeforeID)
 	}
 	query, args := w.query(`SELECT id, time, mchid, method, target, request_body, status, code, message,
-		response_body, diagnostic, warnings, duration_ns, size FROM requests`, "time DESC, id DESC", f.Limit)
+		response_body, diagnostic, warnings, duration_ns, size, fault FROM requests`, "time DESC, id DESC", f.Limit)
 
 	rows, err := d.read.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -159,9 +163,10 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 			r                    simulator.RequestRecord
 			at, duration, size   int64
 			diagnostic, warnings sql.NullString
+			fault                sql.NullString
 		)
 		if err := rows.Scan(&r.ID, &at, &r.MchID, &r.Method, &r.Target, &r.RequestBody,
-			&r.Status, &r.Code, &r.Message, &r.ResponseBody, &diagnostic, &warnings, &duration, &size); err != nil {
+			&r.Status, &r.Code, &r.Message, &r.ResponseBody, &diagnostic, &warnings, &duration, &size, &fault); err != nil {
 			return nil, fmt.Errorf("sqlite: list requests: %w", err)
 		}
 		r.Time = fromUnixNano(at)
@@ -174,6 +179,11 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 		if warnings.Valid {
 			if err := json.Unmarshal([]byte(warnings.String), &r.Warnings); err != nil {
 				return nil, fmt.Errorf("sqlite: list requests: request %d warnings: %w", r.ID, err)
+			}
+		}
+		if fault.Valid {
+			if err := json.Unmarshal([]byte(fault.String), &r.Fault); err != nil {
+				return nil, fmt.Errorf("sqlite: list requests: request %d fault: %w", r.ID, err)
 			}
 		}
 		records = append(records, &r)

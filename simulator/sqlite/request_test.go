@@ -25,6 +25,7 @@ func TestRequestRoundTrip(t *testing.T) {
 			Diagnostic:   map[string]any{"field": "appid", "n": 1.5, "list": []any{"a", true, nil}, "obj": map[string]any{}},
 			Warnings:     []string{"notify_url uses http"},
 			Duration:     1234567 * time.Nanosecond,
+			Fault:        &simulator.InjectedFault{RuleID: "fault_0123456789abcdef", Fault: simulator.FaultReset},
 		}
 		empty := &simulator.RequestRecord{
 			Time: full.Time.Add(time.Second), Method: "GET", Target: "/",

@@ -1,0 +1,244 @@
+package simulator
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Failure on demand: a test sets a fault rule, and the merchant's next matching API requests
+// fail as production sometimes does (a 500, a 429, a late answer, a dropped connection), so
+// that the merchant's retry code can be tested. This file holds the rules' vocabulary and
+// validation; fault_registry.go holds the rules in force.
+
+// FaultOperation is an API operation a fault rule matches. The permission operations are
+// named as the scenario steps that call them.
+type FaultOperation string
+
+// The operations a fault rule can match; FaultAny matches every one.
+const (
+	FaultCreate              FaultOperation = "create"
+	FaultQuery               FaultOperation = "query"
+	FaultCancel              FaultOperation = "cancel"
+	FaultModify              FaultOperation = "modify"
+	FaultComplete            FaultOperation = "complete"
+	FaultPay                 FaultOperation = "pay"
+	FaultSync                FaultOperation = "sync"
+	FaultDirectComplete      FaultOperation = "direct_complete"
+	FaultApplyPermissions    FaultOperation = "apply_permissions"
+	FaultQueryPermission     FaultOperation = "query_permission"
+	FaultTerminatePermission FaultOperation = "terminate_permission"
+	FaultCertificates        FaultOperation = "certificates"
+	FaultAny                 FaultOperation = "any"
+)
+
+// faultOperations lists the operations in the order error messages name them.
+var faultOperations = []FaultOperation{
+	FaultCreate, FaultQuery, FaultCancel, FaultModify, FaultComplete, FaultPay, FaultSync,
+	FaultDirectComplete, FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission,
+	FaultCertificates, FaultAny,
+}
+
+// hasOrderNo reports whether requests of op name an out_order_no, so that a rule may be
+// narrowed to one order.
+func (op FaultOperation) hasOrderNo() bool {
+	switch op {
+	case FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission, FaultCertificates:
+		return false
+	}
+	return true
+}
+
+// FaultKind is what an injected fault does to the answer.
+type FaultKind string
+
+const (
+	// FaultSystemError answers 500 SYSTEM_ERROR and does nothing.
+	FaultSystemError FaultKind = "system_error"
+	// FaultSystemErrorAfterCommit does the work, commits it, then answers 500 SYSTEM_ERROR:
+	// production's "retry later with the same parameters" (§2.11), where the retry finds the
+	// work done.
+	FaultSystemErrorAfterCommit FaultKind = "system_error_after_commit"
+	// FaultRateLimited answers 429 FREQUENCY_LIMITED and does nothing. Pay Score's own error
+	// table names the code FREQUENCY_LIMITED; the generic APIv3 table says RATELIMIT_EXCEEDED,
+	// but a Pay Score merchant meets Pay Score's (payscore-reference.md §2.11, from the official
+	// service-order error table). The message is the refund API's, "频率限制".
+	FaultRateLimited FaultKind = "rate_limited"
+	// FaultDelay does the work and answers it after the rule's Delay.
+	FaultDelay FaultKind = "delay"
+	// FaultReset closes the connection without an answer: after the work is committed, or
+	// before any work when the rule says BeforeCommit.
+	FaultReset FaultKind = "reset"
+)
+
+var faultKinds = []FaultKind{FaultSystemError, FaultSystemErrorAfterCommit, FaultRateLimited, FaultDelay, FaultReset}
+
+// MaxFaultDelay bounds a delay fault: longer than any client's timeout, short enough that a
+// forgotten rule does not hold a connection for long.
+const MaxFaultDelay = 5 * time.Minute
+
+// maxFaultTimes bounds how often one rule fires.
+const maxFaultTimes = 1000
+
+// FaultRequest is a fault rule as a test asks for it.
+type FaultRequest struct {
+	MchID     string `json:"mchid"`
+	Operation string `json:"operation"`
+	Fault     string `json:"fault"`
+	// Times is how many requests the rule fails; nil means 1.
+	Times *int `json:"times"`
+	// Delay is a Go duration such as "3s", for the delay fault only.
+	Delay string `json:"delay"`
+	// OutOrderNo narrows the rule to requests naming this order.
+	OutOrderNo string `json:"out_order_no"`
+	// BeforeCommit makes a reset drop the connection before doing any work.
+	BeforeCommit bool `json:"before_commit"`
+}
+
+// FaultRule is a fault rule in force: it fails the merchant's next Remaining requests of
+// Operation (of OutOrderNo only, when set).
+type FaultRule struct {
+	ID           string         `json:"id"`
+	MchID        string         `json:"mchid"`
+	Operation    FaultOperation `json:"operation"`
+	Fault        FaultKind      `json:"fault"`
+	Times        int            `json:"times"`
+	Remaining    int            `json:"remaining"`
+	Delay        string         `json:"delay,omitempty"`
+	OutOrderNo   string         `json:"out_order_no,omitempty"`
+	BeforeCommit bool           `json:"before_commit,omitempty"`
+	CreatedAt    time.Time      `json:"created_at"`
+
+	delay time.Duration
+}
+
+// DelayDuration is how late a delay fault answers.
+func (r *FaultRule) DelayDuration() time.Duration { return r.delay }
+
+// AfterWork reports whether the request's work is done before the fault acts on its answer;
+// otherwise the fault answers in the work's place and nothing is done.
+func (r *FaultRule) AfterWork() bool {
+	switch r.Fault {
+	case FaultSystemErrorAfterCommit, FaultDelay:
+		return true
+	case FaultReset:
+		return !r.BeforeCommit
+	}
+	return false
+}
+
+// Error is the rejection the fault answers with, for the faults that answer one: the code and
+// message production sends, and a detail that says the simulator injected it.
+func (r *FaultRule) Error() *Error {
+	var e *Error
+	switch r.Fault {
+	case FaultSystemError, FaultSystemErrorAfterCommit:
+		e = Errorf(CodeSystemError, "系统错误")
+	case FaultRateLimited:
+		e = Errorf(CodeFrequencyLimited, "频率限制")
+	default:
+		return nil
+	}
+	return e.With("issue", fmt.Sprintf("injected by fault rule %s (%s on %s), not a simulator bug", r.ID, r.Fault, r.Operation)).
+		With("fault_rule", r.ID)
+}
+
+// InjectedFault marks a request record whose answer a fault rule made.
+type InjectedFault struct {
+	RuleID string    `json:"rule_id"`
+	Fault  FaultKind `json:"fault"`
+}
+
+// Injected is the mark the rule leaves on the request log.
+func (r *FaultRule) Injected() *InjectedFault {
+	return &InjectedFault{RuleID: r.ID, Fault: r.Fault}
+}
+
+// NewFaultRule checks req against the merchants and returns the rule it asks for, or a
+// PARAM_ERROR naming the field that is wrong.
+func NewFaultRule(ms *Merchants, req FaultRequest, now time.Time) (*FaultRule, error) {
+	if req.MchID == "" {
+		return nil, ParamError("mchid", req.MchID, "is required: the merchant whose requests fail")
+	}
+	if ms.Merchant(req.MchID) == nil {
+		return nil, ParamError("mchid", req.MchID, "is not a merchant of this simulator")
+	}
+	op, err := parseName("operation", req.Operation, faultOperations)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := parseName("fault", req.Fault, faultKinds)
+	if err != nil {
+		return nil, err
+	}
+	r := &FaultRule{
+		ID: newFaultRuleID(), MchID: req.MchID, Operation: op, Fault: kind, Times: 1,
+		OutOrderNo: req.OutOrderNo, BeforeCommit: req.BeforeCommit, CreatedAt: now,
+	}
+	if req.Times != nil {
+		if *req.Times < 1 || *req.Times > maxFaultTimes {
+			return nil, ParamError("times", *req.Times, fmt.Sprintf("must be from 1 to %d (how many requests fail; default 1)", maxFaultTimes))
+		}
+		r.Times = *req.Times
+	}
+	r.Remaining = r.Times
+	if err := r.checkOptions(req); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkOptions checks the fields that only some operations and faults take.
+func (r *FaultRule) checkOptions(req FaultRequest) error {
+	if r.OutOrderNo != "" && !r.Operation.hasOrderNo() {
+		return ParamError("out_order_no", r.OutOrderNo, fmt.Sprintf("cannot narrow %s: its requests name no out_order_no", r.Operation))
+	}
+	if r.BeforeCommit && r.Fault != FaultReset {
+		return ParamError("before_commit", true, "applies to the reset fault only (system_error is the 500 before any work)")
+	}
+	if r.Fault != FaultDelay {
+		if req.Delay != "" {
+			return ParamError("delay", req.Delay, "applies to the delay fault only")
+		}
+		return nil
+	}
+	d, err := time.ParseDuration(req.Delay)
+	if err != nil || d <= 0 || d > MaxFaultDelay {
+		return ParamError("delay", req.Delay, fmt.Sprintf(`is required by the delay fault: a Go duration such as "3s", above 0 and at most %s`, MaxFaultDelay))
+	}
+	r.delay, r.Delay = d, d.String()
+	return nil
+}
+
+// parseName returns the one of names that s is, or a PARAM_ERROR on field listing them.
+func parseName[T ~string](field, s string, names []T) (T, error) {
+	list := make([]string, len(names))
+	for i, n := range names {
+		if string(n) == s {
+			return n, nil
+		}
+		list[i] = string(n)
+	}
+	return "", ParamError(field, s, "must be one of "+strings.Join(list, ", "))
+}
+
+// newFaultRuleID returns a random ID: the request log keeps rule IDs past a restart, when an
+// in-process counter would start again.
+func newFaultRuleID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error.
+	return "fault_" + hex.EncodeToString(b)
+}
+
+// AddFault puts the rule req asks for in force and returns it.
+func (s *Service) AddFault(req FaultRequest) (*FaultRule, error) {
+	r, err := NewFaultRule(s.Merchants, req, s.Clocks.Now(req.MchID))
+	if err != nil {
+		return nil, err
+	}
+	view := *r // Take changes the rule in force
+	s.Faults.Add(r)
+	return &view, nil
+}
