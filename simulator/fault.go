@@ -13,8 +13,8 @@ import (
 // that the merchant's retry code can be tested. This file holds the rules' vocabulary and
 // validation; fault_registry.go holds the rules in force.
 
-// FaultOperation is an API operation a fault rule matches. The permission operations are
-// named as the scenario steps that call them.
+// FaultOperation is an API operation a fault rule matches. The permission and refund
+// operations are named as the scenario steps that call them.
 type FaultOperation string
 
 // The operations a fault rule can match; FaultAny matches every one.
@@ -30,6 +30,9 @@ const (
 	FaultApplyPermissions    FaultOperation = "apply_permissions"
 	FaultQueryPermission     FaultOperation = "query_permission"
 	FaultTerminatePermission FaultOperation = "terminate_permission"
+	FaultRefund              FaultOperation = "refund"
+	FaultQueryRefund         FaultOperation = "query_refund"
+	FaultApplyAbnormalRefund FaultOperation = "apply_abnormal_refund"
 	FaultCertificates        FaultOperation = "certificates"
 	FaultAny                 FaultOperation = "any"
 )
@@ -38,14 +41,15 @@ const (
 var faultOperations = []FaultOperation{
 	FaultCreate, FaultQuery, FaultCancel, FaultModify, FaultComplete, FaultPay, FaultSync,
 	FaultDirectComplete, FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission,
-	FaultCertificates, FaultAny,
+	FaultRefund, FaultQueryRefund, FaultApplyAbnormalRefund, FaultCertificates, FaultAny,
 }
 
 // hasOrderNo reports whether requests of op name an out_order_no, so that a rule may be
-// narrowed to one order.
+// narrowed to one order. Refunds name the deduction's out_trade_no, not the order.
 func (op FaultOperation) hasOrderNo() bool {
 	switch op {
-	case FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission, FaultCertificates:
+	case FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission,
+		FaultRefund, FaultQueryRefund, FaultApplyAbnormalRefund, FaultCertificates:
 		return false
 	}
 	return true

@@ -14,9 +14,10 @@ import (
 func (s *Server) registerAPIRoutes() {
 	// echo workaround: middleware per route rather than per group, since a group's catch-all
 	// route would answer a wrong method with 404 instead of the router's 405. logRequests
-	// comes first, so that it logs what authenticate refuses.
-	api := func(method, path string, h echo.HandlerFunc) {
-		s.echo.Add(method, "/v3"+path, h, s.logRequests, s.authenticate)
+	// comes first, so that it logs what authenticate refuses; injectFaults last, so that a
+	// fault meets only requests that production would have served.
+	api := func(op simulator.FaultOperation, method, path string, h echo.HandlerFunc) {
+		s.echo.Add(method, "/v3"+path, h, s.logRequests, s.authenticate, s.injectFaults(op))
 	}
 	// echo workaround: echo answers OPTIONS on a route's path by itself (204, unsigned).
 	// Browsers never call /v3 and production answers no CORS there, so it is a method like any
@@ -29,22 +30,22 @@ func (s *Server) registerAPIRoutes() {
 			return next(c)
 		}
 	})
-	api(http.MethodGet, "/certificates", s.handleCertificates)
-	api(http.MethodPost, "/payscore/serviceorder", s.handleCreateOrder)
-	api(http.MethodGet, "/payscore/serviceorder", s.handleQueryOrder)
-	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/cancel", orderAction(s, (*simulator.Service).CancelOrder, refOf))
-	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/complete", orderAction(s, (*simulator.Service).CompleteOrder, completeAnswer))
-	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/modify", orderAction(s, (*simulator.Service).ModifyOrder, wholeOrder))
-	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/pay", orderAction(s, (*simulator.Service).RequestPayment, refOf))
-	api(http.MethodPost, "/payscore/serviceorder/:out_order_no/sync", orderAction(s, (*simulator.Service).SyncOrder, wholeOrder))
-	api(http.MethodPost, "/payscore/serviceorder/direct-complete", s.handleDirectComplete)
+	api(simulator.FaultCertificates, http.MethodGet, "/certificates", s.handleCertificates)
+	api(simulator.FaultCreate, http.MethodPost, "/payscore/serviceorder", s.handleCreateOrder)
+	api(simulator.FaultQuery, http.MethodGet, "/payscore/serviceorder", s.handleQueryOrder)
+	api(simulator.FaultCancel, http.MethodPost, "/payscore/serviceorder/:out_order_no/cancel", orderAction(s, (*simulator.Service).CancelOrder, refOf))
+	api(simulator.FaultComplete, http.MethodPost, "/payscore/serviceorder/:out_order_no/complete", orderAction(s, (*simulator.Service).CompleteOrder, completeAnswer))
+	api(simulator.FaultModify, http.MethodPost, "/payscore/serviceorder/:out_order_no/modify", orderAction(s, (*simulator.Service).ModifyOrder, wholeOrder))
+	api(simulator.FaultPay, http.MethodPost, "/payscore/serviceorder/:out_order_no/pay", orderAction(s, (*simulator.Service).RequestPayment, refOf))
+	api(simulator.FaultSync, http.MethodPost, "/payscore/serviceorder/:out_order_no/sync", orderAction(s, (*simulator.Service).SyncOrder, wholeOrder))
+	api(simulator.FaultDirectComplete, http.MethodPost, "/payscore/serviceorder/direct-complete", s.handleDirectComplete)
 	// gopay posts direct-complete without the /v3 prefix; production answers 404, and so do
 	// we, with a hint (see pathHint).
-	api(http.MethodPost, "/payscore/permissions", s.handleApplyPermission)
-	api(http.MethodGet, "/payscore/permissions/authorization-code/:authorization_code", s.handleQueryPermission)
-	api(http.MethodPost, "/payscore/permissions/authorization-code/:authorization_code/terminate", s.terminateAction("authorization_code", terminateByCode))
-	api(http.MethodGet, "/payscore/permissions/openid/:openid", s.handleQueryPermissionByOpenID)
-	api(http.MethodPost, "/payscore/permissions/openid/:openid/terminate", s.terminateAction("openid", terminateByOpenID))
+	api(simulator.FaultApplyPermissions, http.MethodPost, "/payscore/permissions", s.handleApplyPermission)
+	api(simulator.FaultQueryPermission, http.MethodGet, "/payscore/permissions/authorization-code/:authorization_code", s.handleQueryPermission)
+	api(simulator.FaultTerminatePermission, http.MethodPost, "/payscore/permissions/authorization-code/:authorization_code/terminate", s.terminateAction("authorization_code", terminateByCode))
+	api(simulator.FaultQueryPermission, http.MethodGet, "/payscore/permissions/openid/:openid", s.handleQueryPermissionByOpenID)
+	api(simulator.FaultTerminatePermission, http.MethodPost, "/payscore/permissions/openid/:openid/terminate", s.terminateAction("openid", terminateByOpenID))
 	s.registerRefundRoutes(api)
 }
 

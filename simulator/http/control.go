@@ -28,6 +28,7 @@ func (s *Server) registerControlRoutes() {
 	s.registerNotificationRoutes(g)
 	s.registerRefundControls(g)
 	s.registerResetRoutes(g)
+	s.registerFaultRoutes(g)
 }
 
 // orderView is an order with the simulator's record of it.

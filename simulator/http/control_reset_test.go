@@ -222,9 +222,13 @@ func TestResetOneMerchantLeavesTheOtherIntact(t *testing.T) {
 		t.Fatalf("a refused reset changed merchant A's records:\n got %v\nwant %v", got, aBefore)
 	}
 
+	// Each has a fault rule in force, on an operation the test does not call.
+	sim.Fault(t, map[string]any{"mchid": a.mchid, "operation": "sync", "fault": "system_error"})
+	bRule := sim.Fault(t, map[string]any{"mchid": b.mchid, "operation": "sync", "fault": "system_error"})
+
 	out := resetPost(t, sim, "?mchid="+a.mchid, http.StatusOK)
 	deleted, _ := out["deleted"].(map[string]any)
-	want := map[string]any{"orders": 1.0, "visits": 2.0, "notifications": 2.0, "permissions": 2.0, "requests": float64(len(aBefore["requests"])), "refunds": 0.0}
+	want := map[string]any{"orders": 1.0, "visits": 2.0, "notifications": 2.0, "permissions": 2.0, "requests": float64(len(aBefore["requests"])), "refunds": 0.0, "faults": 1.0}
 	if out["mchid"] != a.mchid || !mapsEqualAny(deleted, want) {
 		t.Errorf("reset of A answered %v, want mchid %s and deleted %v", out, a.mchid, want)
 	}
@@ -235,6 +239,9 @@ func TestResetOneMerchantLeavesTheOtherIntact(t *testing.T) {
 	}
 	if got := resetSnapshot(t, sim, b.mchid, bVisits); !mapsEqual(got, bBefore) {
 		t.Errorf("resetting merchant A changed merchant B's records:\n got %v\nwant %v", got, bBefore)
+	}
+	if rules := sim.App.Server.Service.Faults.List(""); len(rules) != 1 || rules[0].ID != bRule.ID {
+		t.Errorf("fault rules after resetting merchant A: %+v, want only B's %s", rules, bRule.ID)
 	}
 
 	// B carries on where it was: its query_id resolves and its order completes.

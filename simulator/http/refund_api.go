@@ -10,10 +10,10 @@ import (
 
 // registerRefundRoutes serves the domestic refund API at production's paths: Pay Score has no
 // refund API of its own, and merchants refund a deduction through this one.
-func (s *Server) registerRefundRoutes(api func(method, path string, h echo.HandlerFunc)) {
-	api(http.MethodPost, "/refund/domestic/refunds", s.handleCreateRefund)
-	api(http.MethodGet, "/refund/domestic/refunds/:out_refund_no", s.handleQueryRefund)
-	api(http.MethodPost, "/refund/domestic/refunds/:refund_id/apply-abnormal-refund", s.handleApplyAbnormalRefund)
+func (s *Server) registerRefundRoutes(api func(op simulator.FaultOperation, method, path string, h echo.HandlerFunc)) {
+	api(simulator.FaultRefund, http.MethodPost, "/refund/domestic/refunds", s.handleCreateRefund)
+	api(simulator.FaultQueryRefund, http.MethodGet, "/refund/domestic/refunds/:out_refund_no", s.handleQueryRefund)
+	api(simulator.FaultApplyAbnormalRefund, http.MethodPost, "/refund/domestic/refunds/:refund_id/apply-abnormal-refund", s.handleApplyAbnormalRefund)
 }
 
 func (s *Server) handleCreateRefund(c echo.Context) error {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -44,6 +45,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			// nil keeps echo from answering twice.
 			c.Error(err)
 		}
+		if dropped, _ := c.Get(keyDropped).(bool); dropped {
+			// A reset fault closed the connection: no answer to send, logged as status 0.
+			s.logRequest(c, start, 0, nil)
+			return nil
+		}
 		s.logRequest(c, start, held.status, held.body.Bytes())
 		return held.send()
 	}
@@ -58,6 +64,9 @@ type heldResponse struct {
 
 func (h *heldResponse) WriteHeader(status int)      { h.status = status }
 func (h *heldResponse) Write(b []byte) (int, error) { return h.body.Write(b) }
+
+// Unwrap lets http.ResponseController reach the connection, which a reset fault hijacks.
+func (h *heldResponse) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 func (h *heldResponse) send() error {
 	h.ResponseWriter.WriteHeader(h.status)
@@ -103,7 +112,11 @@ func (s *Server) logRequest(c echo.Context, start time.Time, status int, body []
 	}
 	w, _ := c.Get(keyWarnings).([]string)
 	rec.Warnings = append(rec.Warnings, w...)
-	if err := s.Requests.LogRequest(r.Context(), rec); err != nil {
+	if f, ok := c.Get(keyFault).(*simulator.FaultRule); ok {
+		rec.Fault = f.Injected()
+	}
+	// A client that gave up (a delay fault outlasting its timeout) is still logged.
+	if err := s.Requests.LogRequest(context.WithoutCancel(r.Context()), rec); err != nil {
 		s.Logger.Error("log request", "target", r.RequestURI, "err", err)
 	}
 }

@@ -24,6 +24,10 @@ const (
 	keySerial   = "payscore.serial"
 	keyWarnings = "payscore.warnings"
 	keyError    = "payscore.error"
+	// keyFault is the fault rule that fired on the request (see injectFaults); keyDropped
+	// marks a request whose connection a reset fault closed.
+	keyFault   = "payscore.fault"
+	keyDropped = "payscore.dropped"
 )
 
 // statuses maps WeChat's codes to the HTTP statuses production answers them with.
@@ -40,9 +44,9 @@ var statuses = map[string]int{
 	simulator.CodeVisitNotExist:        http.StatusNotFound,
 	simulator.CodeNotificationNotExist: http.StatusNotFound,
 	simulator.CodeResourceNotExists:    http.StatusNotFound,
-	simulator.CodeFrequencyLimited:     http.StatusTooManyRequests,
 	simulator.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	simulator.CodeMerchantExists:       http.StatusConflict,
+	simulator.CodeFrequencyLimited:     http.StatusTooManyRequests,
 	simulator.CodeSystemError:          http.StatusInternalServerError,
 }
 
@@ -97,20 +101,38 @@ func pathHint(path string) string {
 
 // respondJSON writes v as a signed JSON response.
 func (s *Server) respondJSON(c echo.Context, status int, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// WeChat writes <, > and & as they are; Go would escape them.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	body, err := encodeJSON(v)
+	if err != nil {
 		return err
 	}
-	return s.respond(c, status, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return s.respond(c, status, body)
 }
 
-// respond writes body signed like production: every response carries Request-ID and the
+// encodeJSON encodes v as WeChat does: <, > and & as they are (Go would escape them), and no
+// trailing newline.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// respond writes body signed like production, unless a fault rule that acts after the work
+// (see injectFaults) takes the answer over.
+func (s *Server) respond(c echo.Context, status int, body []byte) error {
+	if f, ok := c.Get(keyFault).(*simulator.FaultRule); ok && f.AfterWork() {
+		return s.answerFault(c, f, status, body)
+	}
+	return s.write(c, status, body)
+}
+
+// write writes body signed like production: every response carries Request-ID and the
 // Wechatpay-* headers over "timestamp\nnonce\nbody\n". Error responses are signed too; SDKs
 // only check 2xx ones, but the real service signs them all.
-func (s *Server) respond(c echo.Context, status int, body []byte) error {
+func (s *Server) write(c echo.Context, status int, body []byte) error {
 	serial, _ := c.Get(keySerial).(string)
 	if serial == "" {
 		serial = s.Platform.CertSerial

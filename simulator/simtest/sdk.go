@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
 // ProductionHost is WeChat Pay's API host, which merchants' code names in its URLs.
@@ -120,6 +123,18 @@ func (s *Sim) UserConfirms(t testing.TB, pkg string) (queryID string) {
 		t.Fatalf("simtest: visit %s returned no query_id", visit.ID)
 	}
 	return show.ReferrerInfo.ExtraData.QueryID
+}
+
+// Fault sets a fault rule through POST /sim/v1/faults (fields as its JSON: mchid, operation,
+// fault, times, delay, out_order_no, before_commit) and returns it: the merchant's next
+// matching API requests fail as the rule says. mchid defaults to the demo merchant's.
+func (s *Sim) Fault(t testing.TB, rule map[string]any) simulator.FaultRule {
+	t.Helper()
+	body := map[string]any{"mchid": s.Creds.MchID}
+	maps.Copy(body, rule)
+	var r simulator.FaultRule
+	s.control(t, "/sim/v1/faults", body, http.StatusCreated, &r)
+	return r
 }
 
 // control posts body as JSON to a control API path and decodes the answer into out.
