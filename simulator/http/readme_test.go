@@ -162,6 +162,40 @@ func TestREADMERefundSnippet(t *testing.T) {
 	}
 }
 
+// createWithRetry is a merchant's create, as the README's worked example shows it tested.
+// README: retry
+// createWithRetry sends the create again, with the very same body, after a 5xx or a transport
+// error: production asks for exactly that after SYSTEM_ERROR, and create is re-entrant.
+func createWithRetry(ctx context.Context, client *wechat.ClientV3, body gopay.BodyMap) (*wechat.ScoreOrderCreateRsp, error) {
+	var rsp *wechat.ScoreOrderCreateRsp
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		rsp, err = client.V3ScoreOrderCreate(ctx, body)
+		if err == nil && rsp.Code < 500 {
+			return rsp, nil
+		}
+	}
+	return rsp, err
+}
+
+func TestCreateSurvivesACommitted500(t *testing.T) {
+	sim := simtest.Start(t, app.Options{})
+	client := sim.GoPay(t)
+	// The next create is done and committed, then answered 500 SYSTEM_ERROR.
+	rule := sim.Fault(t, map[string]any{"operation": "create", "fault": "system_error_after_commit"})
+
+	rsp, err := createWithRetry(context.Background(), client, readmeBody("retry-1"))
+	if err != nil || rsp.Code != 0 || rsp.Response.Package == "" {
+		t.Fatalf("create with retry: %v %+v", err, rsp)
+	}
+	// The rule fired (it is gone), so the success is the retry's: it found the committed order.
+	if rules := sim.Server.Service.Faults.List(""); len(rules) != 0 {
+		t.Fatalf("rule %s did not fire: %+v", rule.ID, rules)
+	}
+}
+
+// README: end
+
 // TestREADMESnippets keeps the README's Go snippets identical to the code tested above.
 func TestREADMESnippets(t *testing.T) {
 	src, err := os.ReadFile("readme_test.go")
@@ -172,7 +206,7 @@ func TestREADMESnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"gopay", "wechatpay-go", "refund"} {
+	for _, name := range []string{"gopay", "wechatpay-go", "refund", "retry"} {
 		snippet, err := readmeRegion(src, name)
 		if err != nil {
 			t.Fatal(err)

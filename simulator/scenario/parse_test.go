@@ -42,6 +42,7 @@ func TestLibraryCovers(t *testing.T) {
 		simulator.CodeParamError, simulator.CodeInvalidRequest, simulator.CodeSignError, simulator.CodeNoAuth,
 		simulator.CodeOrderNotExist, simulator.CodeInvalidOrderState, simulator.CodeOrderCanceled, simulator.CodeOrderDone,
 		simulator.CodeNotFound, simulator.CodeMethodNotAllowed, simulator.CodeVisitNotExist, simulator.CodeNotificationNotExist,
+		simulator.CodeSystemError, simulator.CodeFrequencyLimited,
 	} {
 		if !codes[code] {
 			t.Errorf("no scenario expects the error code %s", code)
