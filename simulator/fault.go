@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,6 +44,12 @@ var faultOperations = []FaultOperation{
 	FaultDirectComplete, FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission,
 	FaultRefund, FaultQueryRefund, FaultApplyAbnormalRefund, FaultCertificates, FaultAny,
 }
+
+// FaultOperations are the operations a rule can match, for a screen to offer.
+func FaultOperations() []FaultOperation { return slices.Clone(faultOperations) }
+
+// FaultKinds are the faults a rule can inject, for a screen to offer.
+func FaultKinds() []FaultKind { return slices.Clone(faultKinds) }
 
 // hasOrderNo reports whether requests of op name an out_order_no, so that a rule may be
 // narrowed to one order. Refunds name the deduction's out_trade_no, not the order.
@@ -245,4 +252,14 @@ func (s *Service) AddFault(req FaultRequest) (*FaultRule, error) {
 	view := *r // Take changes the rule in force
 	s.Faults.Add(r)
 	return &view, nil
+}
+
+// DeleteFault removes the rule with id, or answers NOT_FOUND when no such rule is in force.
+func (s *Service) DeleteFault(id string) (FaultRule, error) {
+	r, ok := s.Faults.Delete(id)
+	if !ok {
+		return FaultRule{}, Errorf(CodeNotFound, "故障规则不存在").With("field", "id").With("value", id).
+			With("issue", "no fault rule "+id+" is in force: it may have fired all its times, been deleted, or gone with a reset")
+	}
+	return r, nil
 }

@@ -40,12 +40,9 @@ func (s *Server) handleListFaults(c echo.Context) error {
 }
 
 func (s *Server) handleDeleteFault(c echo.Context) error {
-	id := c.Param("id")
-	f, ok := s.Service.Faults.Delete(id)
-	if !ok {
-		return simulator.Errorf(simulator.CodeNotFound, "故障规则不存在").
-			With("field", "id").With("value", id).With("location", "path").
-			With("issue", "no fault rule "+id+" is in force: it may have fired all its times, been deleted, or gone with a reset")
+	f, err := s.Service.DeleteFault(c.Param("id"))
+	if err != nil {
+		return err
 	}
 	return s.respondJSON(c, http.StatusOK, f)
 }

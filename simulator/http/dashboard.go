@@ -32,6 +32,7 @@ func (s *Server) registerDashboardRoutes() {
 	post("/dashboard/notifications/:id/lab", s.handleDashLab)
 	s.echo.GET("/dashboard/permissions", s.handleDashPermissions)
 	post("/dashboard/permissions/:mchid/:authorization_code/revoke", s.handleDashRevoke)
+	s.registerDashFaultRoutes(post)
 }
 
 // dashCrossOrigin refuses form posts that a browser says come from another site, so that a
@@ -62,7 +63,7 @@ const (
 // clock) and one section's data.
 type dashPage struct {
 	Title string
-	// Nav is the current section: overview, requests or permissions.
+	// Nav is the current section: overview, requests, permissions or faults.
 	Nav   string
 	Clock dashClock
 
@@ -71,6 +72,7 @@ type dashPage struct {
 	Requests     *dashRequestsPage
 	Notification *dashNotificationPage
 	Permissions  *dashPermissionsPage
+	Faults       *dashFaultsPage
 }
 
 // dashClock is one merchant's clock: the demo merchant's on every page, or the one the

@@ -36,6 +36,8 @@ type dashRequest struct {
 	Diagnostic                      []dashDiag
 	SignedString, WouldMatch, Issue string
 	OrderURL                        string
+	// Fault marks an answer a fault rule made, so nobody takes it for a bug.
+	Fault *simulator.InjectedFault
 }
 
 // dashDiag is one member of a request's diagnostic.
@@ -60,8 +62,9 @@ func dashRequests(records []*simulator.RequestRecord) []dashRequest {
 func dashRequestOf(r *simulator.RequestRecord) dashRequest {
 	d := dashRequest{
 		ID: r.ID, Time: web.Time(r.Time), MchID: r.MchID, Method: r.Method, Target: r.Target,
-		Status: r.Status, Failed: r.Status >= 400, Code: r.Code, Message: r.Message,
-		Duration: web.Latency(r.Duration), Warnings: r.Warnings,
+		// Status 0: a reset fault closed the connection without an answer.
+		Status: r.Status, Failed: r.Status >= 400 || r.Status == 0, Code: r.Code, Message: r.Message,
+		Duration: web.Latency(r.Duration), Warnings: r.Warnings, Fault: r.Fault,
 		RequestBody: web.PrettyJSON(r.RequestBody), ResponseBody: web.PrettyJSON(r.ResponseBody),
 	}
 	if no := requestOrderNo(r); no != "" && r.MchID != "" {

@@ -162,7 +162,8 @@ func TestREADMERefundSnippet(t *testing.T) {
 	}
 }
 
-// createWithRetry is a merchant's create, as the README's worked example shows it tested.
+// The README's worked example of testing a retry.
+//
 // README: retry
 // createWithRetry sends the create again, with the very same body, after a 5xx or a transport
 // error: production asks for exactly that after SYSTEM_ERROR, and create is re-entrant.
