@@ -127,6 +127,11 @@ var kinds = []kind{
 		response: true, merchant: true, newAction: func() action { return &orderControlStep{action: "user-pays"} }},
 	{name: "get_order", usage: "nothing (the current order), an out_order_no, or {out_order_no}", arg: orderNoArg,
 		response: true, merchant: true, reads: true, newAction: func() action { return &orderControlStep{} }},
+	{name: "fault", usage: "{operation, fault, times, delay, out_order_no, before_commit}: the merchant's next requests fail",
+		arg: argShape{mapping: true, required: true, fields: []string{"operation", "fault", "times", "delay", "out_order_no", "before_commit"}, checks: map[string]func(any) error{
+			"operation": oneOf(names(simulator.FaultOperations())...), "fault": oneOf(names(simulator.FaultKinds())...),
+		}},
+		response: true, merchant: true, newAction: func() action { return &faultStep{} }},
 	{name: "advance_clock", usage: "a duration: 90s, 61m, 30d", arg: durationArg,
 		response: true, newAction: func() action { return &advanceClockStep{} }},
 	{name: "sleep", usage: "a duration: 500ms, 2s", arg: durationArg, newAction: func() action { return &sleepStep{} }},

@@ -212,3 +212,11 @@ func randomAlnum(n int) string {
 	}
 	return string(b)
 }
+
+// faultStep sets a fault rule (POST /sim/v1/faults) for the scenario's merchant (or as:'s):
+// its next matching requests fail as production sometimes does.
+type faultStep struct{ apiStep }
+
+func (f *faultStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
+	return s.control(ctx, http.MethodPost, "/sim/v1/faults", body(map[string]any{"mchid": s.merchant(st).MchID}, f.args))
+}
