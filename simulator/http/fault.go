@@ -71,6 +71,7 @@ func (s *Server) answerFault(c echo.Context, f *simulator.FaultRule, status int,
 		select {
 		case <-t.C:
 		case <-c.Request().Context().Done():
+		case <-s.stopping:
 		}
 		return s.write(c, status, body)
 	case simulator.FaultReset:

@@ -334,3 +334,34 @@ func TestFaultCertificates(t *testing.T) {
 		t.Errorf("AutoVerifySign after the rule fired: %v", err)
 	}
 }
+
+// TestFaultDelayEndsAtShutdown: an answer held back by a delay goes out when the simulator
+// shuts down, rather than holding the shutdown for the whole delay.
+func TestFaultDelayEndsAtShutdown(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	client := wechatpayClient(t, sim)
+	no, body := faultCreateBody(t, "fshut")
+	if _, err := client.Post(context.Background(), wechatpayHost+"/v3/payscore/serviceorder", body); err != nil {
+		t.Fatal(err)
+	}
+	sim.Fault(t, map[string]any{"operation": "query", "fault": "delay", "delay": "5m"})
+
+	answered := make(chan error, 1)
+	go func() {
+		_, err := client.Get(context.Background(), wechatpayServiceOrderURL(no))
+		answered <- err
+	}()
+	// The rule is gone once it fired: the query is then held back by the delay.
+	for sim.Server.Service.Faults.Any() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sim.Server.Close(ctx); err != nil {
+		t.Fatalf("shutdown with a delayed answer in flight: %v", err)
+	}
+	if err := <-answered; err != nil {
+		t.Errorf("the delayed query: %v, want its answer at shutdown", err)
+	}
+}

@@ -53,11 +53,14 @@ type Server struct {
 	mu      sync.Mutex
 	conns   map[net.Conn]*connInfo
 	closing bool
+	// stopping is closed by Close, so that answers held back by a delay fault go out at once
+	// rather than hold up the shutdown.
+	stopping chan struct{}
 }
 
 // NewServer returns a Server with its routes; its dependencies are set by the caller.
 func NewServer() *Server {
-	s := &Server{echo: echo.New(), Logger: slog.Default()}
+	s := &Server{echo: echo.New(), Logger: slog.Default(), stopping: make(chan struct{})}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
 	// Before routing, in this order: every body is bounded; a browser that reached a loopback
@@ -118,6 +121,9 @@ func (s *Server) Close(ctx context.Context) error {
 		return nil
 	}
 	s.mu.Lock()
+	if !s.closing {
+		close(s.stopping)
+	}
 	s.closing = true
 	for c, info := range s.conns {
 		if info.state == http.StateNew {
