@@ -3,6 +3,8 @@ package simulator_test
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,6 +194,25 @@ type noopResetter struct{}
 
 func (noopResetter) Reset(ctx context.Context, mchid string) (simulator.ResetCounts, error) {
 	return simulator.ResetCounts{}, nil
+}
+
+// TestFaultsTakeConcurrently: a rule fires exactly its times however many requests race for it.
+func TestFaultsTakeConcurrently(t *testing.T) {
+	var f simulator.Faults
+	f.Add(mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "any", Fault: "system_error", Times: ptr(50)}))
+	var fired atomic.Int64
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			if f.Take(testMchID, simulator.FaultQuery, "") != nil {
+				fired.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if fired.Load() != 50 || f.Any() {
+		t.Errorf("%d of 200 racing requests failed (rules left: %v), want exactly 50", fired.Load(), f.Any())
+	}
 }
 
 // BenchmarkFaultsTakeNoRule is what every API request pays for failure on demand while no

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -363,5 +364,52 @@ func TestFaultDelayEndsAtShutdown(t *testing.T) {
 	}
 	if err := <-answered; err != nil {
 		t.Errorf("the delayed query: %v, want its answer at shutdown", err)
+	}
+}
+
+// TestFaultOperationsMatchTheirRoutes: each operation's rule fails its own API, narrowed by an
+// out_order_no read from the path, the query or the body.
+func TestFaultOperationsMatchTheirRoutes(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	c := sim.DemoClient(t)
+	const no = "FAULT-ROUTE-1"
+	order := "/v3/payscore/serviceorder/" + no + "/"
+	perm := "/v3/payscore/permissions/"
+	body := map[string]any{"out_order_no": no}
+	for _, call := range []struct {
+		op, method, target string
+		body               any
+	}{
+		{"certificates", http.MethodGet, "/v3/certificates", nil},
+		{"create", http.MethodPost, "/v3/payscore/serviceorder", body},
+		{"query", http.MethodGet, "/v3/payscore/serviceorder?out_order_no=" + no + "&service_id=x&appid=y", nil},
+		{"cancel", http.MethodPost, order + "cancel", map[string]any{}},
+		{"modify", http.MethodPost, order + "modify", map[string]any{}},
+		{"complete", http.MethodPost, order + "complete", map[string]any{}},
+		{"pay", http.MethodPost, order + "pay", map[string]any{}},
+		{"sync", http.MethodPost, order + "sync", map[string]any{}},
+		{"direct_complete", http.MethodPost, "/v3/payscore/serviceorder/direct-complete", body},
+		{"apply_permissions", http.MethodPost, "/v3/payscore/permissions", map[string]any{}},
+		{"query_permission", http.MethodGet, perm + "authorization-code/A1?service_id=x", nil},
+		{"query_permission", http.MethodGet, perm + "openid/o1?service_id=x&appid=y", nil},
+		{"terminate_permission", http.MethodPost, perm + "authorization-code/A1/terminate", map[string]any{}},
+		{"terminate_permission", http.MethodPost, perm + "openid/o1/terminate", map[string]any{}},
+	} {
+		rule := map[string]any{"operation": call.op, "fault": "rate_limited"}
+		if call.op != "certificates" && !strings.HasPrefix(call.op, "apply_") && !strings.HasSuffix(call.op, "_permission") {
+			rule["out_order_no"] = no
+		}
+		id := sim.Fault(t, rule).ID
+		resp, err := c.Do(context.Background(), call.method, call.target, call.body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", call.method, call.target, err)
+		}
+		if e := resp.Err(); resp.Status != http.StatusTooManyRequests || e.Detail["fault_rule"] != id {
+			t.Errorf("%s %s under a %s rule: %d %s, want 429 from rule %s", call.method, call.target, call.op, resp.Status, resp.Body, id)
+		}
+		if rules := sim.Server.Service.Faults.List(""); len(rules) != 0 {
+			t.Fatalf("after %s %s, rules still in force: %+v", call.method, call.target, rules)
+		}
 	}
 }
