@@ -395,9 +395,12 @@ func TestFaultOperationsMatchTheirRoutes(t *testing.T) {
 		{"query_permission", http.MethodGet, perm + "openid/o1?service_id=x&appid=y", nil},
 		{"terminate_permission", http.MethodPost, perm + "authorization-code/A1/terminate", map[string]any{}},
 		{"terminate_permission", http.MethodPost, perm + "openid/o1/terminate", map[string]any{}},
+		{"refund", http.MethodPost, "/v3/refund/domestic/refunds", map[string]any{}},
+		{"query_refund", http.MethodGet, "/v3/refund/domestic/refunds/RF1", nil},
+		{"apply_abnormal_refund", http.MethodPost, "/v3/refund/domestic/refunds/R1/apply-abnormal-refund", map[string]any{}},
 	} {
 		rule := map[string]any{"operation": call.op, "fault": "rate_limited"}
-		if call.op != "certificates" && !strings.HasPrefix(call.op, "apply_") && !strings.HasSuffix(call.op, "_permission") {
+		if strings.HasPrefix(call.target, "/v3/payscore/serviceorder") {
 			rule["out_order_no"] = no
 		}
 		id := sim.Fault(t, rule).ID

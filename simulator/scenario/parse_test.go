@@ -220,7 +220,7 @@ func TestParseRefusesWhatAStepDoesNotTake(t *testing.T) {
 		{step("deduction: {mode: never}"), `4:27: deduction.mode: "never" is not one of immediate, fail, on_pay`},
 		{step("open_visit: {form: popup}"), `4:28: open_visit.form: "popup" is not one of extraData, queryString, navigate`},
 		{step("raw: {path: /x, sign: maybe}"), `4:31: raw.sign: "maybe" is not one of auto, valid`},
-		{step("fault: {operation: refund, fault: reset}"), `4:28: fault.operation: "refund" is not one of create, query`},
+		{step("fault: {operation: close, fault: reset}"), `4:28: fault.operation: "close" is not one of create, query`},
 		{step("fault: {operation: any, fault: timeout}"), `4:40: fault.fault: "timeout" is not one of system_error,`},
 		{step("fault: {operation: any, fault: reset, time: 2}"), `4:47: unknown field "time" in fault (did you mean times?)`},
 		{step("expect_notification: {event_type: USER_PAID, within: soon}"), "4:62: expect_notification.within: \"soon\" is not a duration"},
