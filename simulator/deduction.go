@@ -75,6 +75,25 @@ func (s *Service) SetDeduction(ctx context.Context, mchid, outOrderNo string, mo
 	})
 }
 
+// SetDeductionDelay sets how long after complete or /pay Pay Score deducts this order, over
+// the merchant's deduction_delay, and puts a deduction already in flight back to run d from
+// now. While it runs, cancel, modify, sync and pay meet "单据正在扣款中，请稍后再试": a test
+// holds the deduction for as long as it needs that, then lets advance_clock end it.
+func (s *Service) SetDeductionDelay(ctx context.Context, mchid, outOrderNo string, d time.Duration) (*Order, error) {
+	if d < 0 {
+		return nil, ParamError("delay", d.String(), "must not be negative: how long after complete or /pay the deduction runs")
+	}
+	now := s.Clocks.Now(mchid)
+	return s.control(ctx, mchid, outOrderNo, "test: deduction delay "+d.String(), func(o *Order) error {
+		delay := Delay(d)
+		o.Sim.DeductionDelay = &delay
+		if o.deducting() {
+			o.Sim.DeductAt = now.Add(d)
+		}
+		return nil
+	})
+}
+
 // UserPays is the user paying an order awaiting payment by themselves.
 func (s *Service) UserPays(ctx context.Context, mchid, outOrderNo string) (*Order, error) {
 	return s.control(ctx, mchid, outOrderNo, "user: paid", func(o *Order) error { return o.UserPays(s.Clocks.Now(mchid)) })

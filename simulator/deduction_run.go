@@ -34,10 +34,14 @@ type DeductionPlan struct {
 	Delay time.Duration
 }
 
-// plan is how the deductions of o go for merchant m.
+// plan is how the deductions of o go for merchant m: the order's own delay, else the
+// merchant's, else the simulator's.
 func (s *Service) plan(o *Order, m *Merchant) DeductionPlan {
 	delay := s.deductionDelay
-	if m.Settings.DeductionDelay != nil {
+	switch {
+	case o.Sim.DeductionDelay != nil:
+		delay = time.Duration(*o.Sim.DeductionDelay)
+	case m.Settings.DeductionDelay != nil:
 		delay = *m.Settings.DeductionDelay
 	}
 	return DeductionPlan{Mode: o.DeductionInForce(m).Mode, Delay: delay}

@@ -83,6 +83,9 @@ type OrderRecord struct {
 	QueryIDs []string `json:"query_ids,omitempty"`
 	// Deduction overrides the merchant's deduction mode for this order.
 	Deduction DeductionMode `json:"deduction,omitempty"`
+	// DeductionDelay overrides the merchant's deduction_delay for this order: a test keeps a
+	// deduction in flight with it (SetDeductionDelay).
+	DeductionDelay *Delay `json:"deduction_delay,omitempty"`
 	// CompleteParams are the first complete's parameters, so that a repeated complete can be
 	// told apart from one with other parameters.
 	CompleteParams json.RawMessage `json:"complete_params,omitempty"`

@@ -18,26 +18,50 @@ func (s *Server) registerTestControls(g *echo.Group) {
 	g.POST("/clock/advance", s.handleAdvanceClock)
 }
 
+// handleSetDeduction sets how an order's deductions go: {"mode": ...} and, to keep a deduction
+// in flight, {"delay": "1h"}. A body with a delay and no mode leaves the mode as it is.
 func (s *Server) handleSetDeduction(c echo.Context) error {
 	no, err := pathParam(c, "out_order_no")
 	if err != nil {
 		return err
 	}
 	var req struct {
-		Mode string `json:"mode"`
+		Mode  *string `json:"mode"`
+		Delay string  `json:"delay"`
 	}
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	mode, err := simulator.ParseDeductionMode(req.Mode)
-	if err != nil {
-		return err
+	ctx, mchid := c.Request().Context(), c.Param("mchid")
+	var o *simulator.Order
+	if req.Mode != nil || req.Delay == "" {
+		if o, err = s.setDeductionMode(c, mchid, no, req.Mode); err != nil {
+			return err
+		}
 	}
-	o, err := s.Service.SetDeduction(c.Request().Context(), c.Param("mchid"), no, mode)
-	if err != nil {
-		return err
+	if req.Delay != "" {
+		d, err := time.ParseDuration(req.Delay)
+		if err != nil {
+			return simulator.ParamError("delay", req.Delay, `must be a Go duration such as "90s" or "1h"`)
+		}
+		if o, err = s.Service.SetDeductionDelay(ctx, mchid, no, d); err != nil {
+			return err
+		}
 	}
 	return s.respondJSON(c, http.StatusOK, viewOf(o))
+}
+
+// setDeductionMode sets an order's deduction mode; no mode is the default, immediate.
+func (s *Server) setDeductionMode(c echo.Context, mchid, no string, given *string) (*simulator.Order, error) {
+	var name string
+	if given != nil {
+		name = *given
+	}
+	mode, err := simulator.ParseDeductionMode(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Service.SetDeduction(c.Request().Context(), mchid, no, mode)
 }
 
 func (s *Server) handleUserPays(c echo.Context) error {

@@ -241,7 +241,8 @@ func TestFaultDelayOutlastsTheClient(t *testing.T) {
 		option.WithWechatPayCertificate([]*x509.Certificate{wechatpayPlatformCert(t, sim)}),
 		option.WithHTTPClient(hurried),
 	)
-	_, err = impatient.Post(ctx, wechatpayActionURL(no, "complete"), sdkCompleteBody(time.Now()))
+	complete := sdkCompleteBody(time.Now())
+	_, err = impatient.Post(ctx, wechatpayActionURL(no, "complete"), complete)
 	var netErr net.Error
 	if !errors.As(err, &netErr) || !netErr.Timeout() {
 		t.Fatalf("complete with a 300 ms client against a 1 min delay: err = %v, want a client timeout", err)
@@ -253,6 +254,13 @@ func TestFaultDelayOutlastsTheClient(t *testing.T) {
 	wechatpayDecode(t, "query after the timeout", result, err, &order)
 	if order.State == "CREATED" || order.Collection == nil {
 		t.Errorf("after the timed-out complete the order is %s with collection %v, want it completed", order.State, order.Collection)
+	}
+	// The merchant's retry, with the very same body, gets the answer the timed-out call lost.
+	var again wechatpayOrder
+	result, err = client.Post(ctx, wechatpayActionURL(no, "complete"), complete)
+	wechatpayDecode(t, "retried complete", result, err, &again)
+	if again.OrderID != order.OrderID || again.State != "DOING" || again.StateDescription == nil || *again.StateDescription != "MCH_COMPLETE" {
+		t.Errorf("retried complete answered %s %s %v, want order %s DOING/MCH_COMPLETE", again.OrderID, again.State, again.StateDescription, order.OrderID)
 	}
 }
 
@@ -414,5 +422,47 @@ func TestFaultOperationsMatchTheirRoutes(t *testing.T) {
 		if rules := sim.Server.Service.Faults.List(""); len(rules) != 0 {
 			t.Fatalf("after %s %s, rules still in force: %+v", call.method, call.target, rules)
 		}
+	}
+}
+
+// TestFaultDeductionInFlight: a test holds a deduction in flight with the order's deduction
+// delay; the merchant's cancel, modify, sync and pay meet production's "单据正在扣款中", and once
+// the clock passes the delay the deduction has run.
+func TestFaultDeductionInFlight(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Start(t, app.Options{})
+	client := gopayCertClient(t, sim)
+	ctx := context.Background()
+	no, body := faultCreateBody(t, "fdeduct")
+	created, err := client.V3ScoreOrderCreate(ctx, gopay.BodyMap(body))
+	gopayMustSucceed(t, "create", created, err)
+	sim.UserConfirms(t, created.Response.Package)
+	target := "/sim/v1/orders/" + fixtures.DemoMchID + "/" + no + "/deduction"
+	if status, out := pageControl(t, sim, http.MethodPost, target, map[string]any{"delay": "1h"}); status != http.StatusOK {
+		t.Fatalf("hold the deduction: %d %v", status, out)
+	}
+	completed, err := client.V3ScoreOrderComplete(ctx, no, gopay.BodyMap(sdkCompleteBody(time.Now())))
+	gopayMustSucceed(t, "complete", completed, err)
+
+	const running = "单据正在扣款中，请稍后再试"
+	cancelled, err := client.V3ScoreOrderCancel(ctx, fixtures.DemoAppID, no, fixtures.DemoServiceID, "用户取消")
+	gopayWantError(t, "cancel during the deduction", cancelled, err, http.StatusBadRequest, "INVALID_REQUEST", running)
+	modified, err := client.V3ScoreOrderModify(ctx, no, gopay.BodyMap(sdkModifyBody()))
+	gopayWantError(t, "modify during the deduction", modified, err, http.StatusBadRequest, "INVALID_REQUEST", running)
+	synced, err := client.V3ScoreOrderSync(ctx, no, gopay.BodyMap(sdkSyncBody(time.Now())))
+	gopayWantError(t, "sync during the deduction", synced, err, http.StatusBadRequest, "INVALID_REQUEST", running)
+	paid, err := client.V3ScoreOrderPay(ctx, fixtures.DemoAppID, no, fixtures.DemoServiceID)
+	gopayWantError(t, "pay during the deduction", paid, err, http.StatusBadRequest, "INVALID_REQUEST", running)
+
+	if status, out := pageControl(t, sim, http.MethodPost, "/sim/v1/clock/advance", map[string]any{"duration": "1h"}); status != http.StatusOK {
+		t.Fatalf("advance the clock: %d %v", status, out)
+	}
+	queried, err := client.V3ScoreOrderQuery(ctx, wechat.OutTradeNo, fixtures.DemoAppID, no, fixtures.DemoServiceID)
+	gopayMustSucceed(t, "query after the deduction", queried, err)
+	if queried.Response.State != "DONE" {
+		t.Errorf("after the held deduction ran the order is %s, want DONE", queried.Response.State)
+	}
+	if status, out := pageControl(t, sim, http.MethodPost, target, map[string]any{"delay": "-1s"}); status != http.StatusBadRequest || out["code"] != "PARAM_ERROR" {
+		t.Errorf("a negative delay: %d %v, want PARAM_ERROR", status, out)
 	}
 }

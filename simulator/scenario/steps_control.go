@@ -55,14 +55,13 @@ func (s *session) orderPath(st *Step, a args) (string, error) {
 	return "/sim/v1/orders/" + url.PathEscape(mchid) + "/" + url.PathEscape(no), nil
 }
 
-// deductionStep sets how Pay Score's deduction of an order will go.
+// deductionStep sets how Pay Score's deduction of an order will go: its mode and, to keep a
+// deduction in flight, its delay.
 type deductionStep struct {
-	mode string
 	args args
 }
 
 func (d *deductionStep) set(a args) error {
-	d.mode, _ = a.str("mode")
 	d.args = a
 	return nil
 }
@@ -72,7 +71,16 @@ func (d *deductionStep) run(ctx context.Context, s *session, st *Step) (*respons
 	if err != nil {
 		return nil, err
 	}
-	return s.control(ctx, http.MethodPost, path+"/deduction", map[string]any{"mode": d.mode})
+	body := map[string]any(d.args.without("out_order_no"))
+	if v, ok := body["delay"]; ok {
+		// The scenario's durations (30d) sent as Go writes them, which the control API reads.
+		delay, err := parseDuration(text(v))
+		if err != nil {
+			return nil, err
+		}
+		body["delay"] = delay.String()
+	}
+	return s.control(ctx, http.MethodPost, path+"/deduction", body)
 }
 
 // durationStep is the common part of the steps that take a duration.
