@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -38,18 +36,13 @@ const (
 	FaultAny                 FaultOperation = "any"
 )
 
-// faultOperations lists the operations in the order error messages name them.
-var faultOperations = []FaultOperation{
+// FaultOperations are the operations a rule can match, in the order messages and screens list
+// them.
+var FaultOperations = []FaultOperation{
 	FaultCreate, FaultQuery, FaultCancel, FaultModify, FaultComplete, FaultPay, FaultSync,
 	FaultDirectComplete, FaultApplyPermissions, FaultQueryPermission, FaultTerminatePermission,
 	FaultRefund, FaultQueryRefund, FaultApplyAbnormalRefund, FaultCertificates, FaultAny,
 }
-
-// FaultOperations are the operations a rule can match, for a screen to offer.
-func FaultOperations() []FaultOperation { return slices.Clone(faultOperations) }
-
-// FaultKinds are the faults a rule can inject, for a screen to offer.
-func FaultKinds() []FaultKind { return slices.Clone(faultKinds) }
 
 // hasOrderNo reports whether requests of op name an out_order_no, so that a rule may be
 // narrowed to one order. Refunds name the deduction's out_trade_no, not the order.
@@ -84,7 +77,25 @@ const (
 	FaultReset FaultKind = "reset"
 )
 
-var faultKinds = []FaultKind{FaultSystemError, FaultSystemErrorAfterCommit, FaultRateLimited, FaultDelay, FaultReset}
+// FaultKinds are the faults a rule can inject.
+var FaultKinds = []FaultKind{FaultSystemError, FaultSystemErrorAfterCommit, FaultRateLimited, FaultDelay, FaultReset}
+
+// Describe says what the fault does to the merchant.
+func (k FaultKind) Describe() string {
+	switch k {
+	case FaultSystemError:
+		return "500 SYSTEM_ERROR, nothing done"
+	case FaultSystemErrorAfterCommit:
+		return "done and committed, then 500 SYSTEM_ERROR"
+	case FaultRateLimited:
+		return "429 FREQUENCY_LIMITED, nothing done"
+	case FaultDelay:
+		return "done, answered after the delay"
+	case FaultReset:
+		return "connection reset without an answer, after commit (or before, with before_commit)"
+	}
+	return ""
+}
 
 // MaxFaultDelay bounds a delay fault: longer than any client's timeout, short enough that a
 // forgotten rule does not hold a connection for long.
@@ -176,11 +187,11 @@ func NewFaultRule(ms *Merchants, req FaultRequest, now time.Time) (*FaultRule, e
 	if ms.Merchant(req.MchID) == nil {
 		return nil, ParamError("mchid", req.MchID, "is not a merchant of this simulator")
 	}
-	op, err := parseName("operation", req.Operation, faultOperations)
+	op, err := parseEnum("operation", req.Operation, FaultOperations)
 	if err != nil {
 		return nil, err
 	}
-	kind, err := parseName("fault", req.Fault, faultKinds)
+	kind, err := parseEnum("fault", req.Fault, FaultKinds)
 	if err != nil {
 		return nil, err
 	}
@@ -221,18 +232,6 @@ func (r *FaultRule) checkOptions(req FaultRequest) error {
 	}
 	r.delay, r.Delay = d, d.String()
 	return nil
-}
-
-// parseName returns the one of names that s is, or a PARAM_ERROR on field listing them.
-func parseName[T ~string](field, s string, names []T) (T, error) {
-	list := make([]string, len(names))
-	for i, n := range names {
-		if string(n) == s {
-			return n, nil
-		}
-		list[i] = string(n)
-	}
-	return "", ParamError(field, s, "must be one of "+strings.Join(list, ", "))
 }
 
 // newFaultRuleID returns a random ID: the request log keeps rule IDs past a restart, when an

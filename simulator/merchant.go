@@ -110,3 +110,13 @@ func (ms *Merchants) All() []*Merchant {
 	sort.Slice(all, func(i, j int) bool { return all[i].MchID < all[j].MchID })
 	return all
 }
+
+// IDs returns every merchant's mchid, in order: what a screen offers to choose from.
+func (ms *Merchants) IDs() []string {
+	all := ms.All()
+	ids := make([]string, len(all))
+	for i, m := range all {
+		ids[i] = m.MchID
+	}
+	return ids
+}

@@ -25,7 +25,7 @@ type dashFaultsPage struct {
 	Rules      []dashFaultRule
 	Merchants  []string
 	Operations []simulator.FaultOperation
-	Kinds      []dashFaultKind
+	Kinds      []simulator.FaultKind
 }
 
 type dashFaultRule struct {
@@ -33,29 +33,9 @@ type dashFaultRule struct {
 	Created, DeleteAction string
 }
 
-// dashFaultKind is a fault the form offers, with what it does.
-type dashFaultKind struct {
-	Name        simulator.FaultKind
-	Description string
-}
-
-// dashFaultDescriptions say what each fault does to the merchant, for the form.
-var dashFaultDescriptions = map[simulator.FaultKind]string{
-	simulator.FaultSystemError:            "500 SYSTEM_ERROR, nothing done",
-	simulator.FaultSystemErrorAfterCommit: "done and committed, then 500 SYSTEM_ERROR",
-	simulator.FaultRateLimited:            "429 FREQUENCY_LIMITED, nothing done",
-	simulator.FaultDelay:                  "done, answered after the delay",
-	simulator.FaultReset:                  "connection reset without an answer, after commit (or before, with before_commit)",
-}
-
 func (s *Server) handleDashFaults(c echo.Context) error {
-	fp := &dashFaultsPage{Operations: simulator.FaultOperations()}
-	for _, m := range s.Merchants.All() {
-		fp.Merchants = append(fp.Merchants, m.MchID)
-	}
-	for _, k := range simulator.FaultKinds() {
-		fp.Kinds = append(fp.Kinds, dashFaultKind{Name: k, Description: dashFaultDescriptions[k]})
-	}
+	fp := &dashFaultsPage{Operations: simulator.FaultOperations, Kinds: simulator.FaultKinds}
+	fp.Merchants = s.Merchants.IDs()
 	for _, r := range s.Service.Faults.List("") {
 		fp.Rules = append(fp.Rules, dashFaultRule{
 			FaultRule: r, Created: web.Time(r.CreatedAt),

@@ -41,9 +41,7 @@ func (s *Server) handleDashPermissions(c echo.Context) error {
 	for _, st := range simulator.AuthorizationStates {
 		pp.States = append(pp.States, string(st))
 	}
-	for _, m := range s.Merchants.All() {
-		pp.Merchants = append(pp.Merchants, m.MchID)
-	}
+	pp.Merchants = s.Merchants.IDs()
 	ps, err := s.Service.ListPermissions(c.Request().Context(), simulator.PermissionFilter{
 		MchID: q["mchid"], State: state, Limit: 500,
 	})

@@ -138,9 +138,7 @@ func (s *Server) handleDashRequests(c echo.Context) error {
 			return s.renderError(c, err, nil, nil)
 		}
 	}
-	for _, m := range s.Merchants.All() {
-		rp.Merchants = append(rp.Merchants, m.MchID)
-	}
+	rp.Merchants = s.Merchants.IDs()
 	records, err := s.Requests.ListRequests(c.Request().Context(), simulator.RequestFilter{MchID: rp.MchID, Failed: rp.Failed, Limit: rp.Limit})
 	if err != nil {
 		return s.renderError(c, err, nil, nil)

@@ -129,7 +129,7 @@ var kinds = []kind{
 		response: true, merchant: true, reads: true, newAction: func() action { return &orderControlStep{} }},
 	{name: "fault", usage: "{operation, fault, times, delay, out_order_no, before_commit}: the merchant's next requests fail",
 		arg: argShape{mapping: true, required: true, fields: []string{"operation", "fault", "times", "delay", "out_order_no", "before_commit"}, checks: map[string]func(any) error{
-			"operation": oneOf(names(simulator.FaultOperations())...), "fault": oneOf(names(simulator.FaultKinds())...),
+			"operation": oneOf(names(simulator.FaultOperations)...), "fault": oneOf(names(simulator.FaultKinds)...),
 		}},
 		response: true, merchant: true, newAction: func() action { return &faultStep{} }},
 	{name: "advance_clock", usage: "a duration: 90s, 61m, 30d", arg: durationArg,
