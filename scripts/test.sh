@@ -27,6 +27,14 @@ command -v node >/dev/null || apt_install nodejs
 command -v curl >/dev/null || apt_install curl
 command -v jq >/dev/null || apt_install jq
 export PAYSCORE_SIM_REQUIRE_BROWSER=1
+# The Node SDK tests (simulator/http/sdk_node_test.go) drive the SDK pinned in this project's
+# package-lock.json; npm ci installs it once, and again only when the lock file changes.
+nodesdk=simulator/http/testdata/nodesdk
+if [ ! -f "$nodesdk/node_modules/.package-lock.json" ] || [ "$nodesdk/package-lock.json" -nt "$nodesdk/node_modules/.package-lock.json" ]; then
+	command -v npm >/dev/null || apt_install npm
+	(cd "$nodesdk" && npm ci --no-audit --no-fund)
+fi
+export PAYSCORE_SIM_REQUIRE_NODE_SDK=1
 if ! command -v staticcheck >/dev/null || ! staticcheck -version | grep -q "${STATICCHECK_VERSION#v}"; then
 	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi

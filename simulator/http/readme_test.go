@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -197,23 +198,29 @@ func TestCreateSurvivesACommitted500(t *testing.T) {
 
 // README: end
 
-// TestREADMESnippets keeps the README's Go snippets identical to the code tested above.
+// TestREADMESnippets keeps the README's snippets identical to the code tested: the Go ones
+// above, and the Node SDK's client in the script sdk_node_test.go runs.
 func TestREADMESnippets(t *testing.T) {
-	src, err := os.ReadFile("readme_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"gopay", "wechatpay-go", "refund", "retry"} {
-		snippet, err := readmeRegion(src, name)
+	for file, names := range map[string][]string{
+		"readme_test.go":                         {"gopay", "wechatpay-go", "refund", "retry"},
+		filepath.Join(nodeSDKDir, "payscore.js"): {"node"},
+	} {
+		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(readme, []byte(snippet)) {
-			t.Errorf("README.md does not show the %s snippet as tested; it should contain:\n%s", name, snippet)
+		for _, name := range names {
+			snippet, err := readmeRegion(src, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(readme, []byte(snippet)) {
+				t.Errorf("README.md does not show the %s snippet of %s as tested; it should contain:\n%s", name, file, snippet)
+			}
 		}
 	}
 }
