@@ -493,31 +493,33 @@ func TestSignAcceptedVariants(t *testing.T) {
 	sim := simtest.Start(t, app.Options{})
 	demo := sim.DemoClient(t)
 
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	// Each header is signed when its subtest runs, not when the table is built: parallel
+	// subtests wait for the package's other tests, and a header signed a minute before it is
+	// sent would leave the 4-minutes-old row outside the window.
 	auth := func(nonce string) sigAuth {
 		return sigAuth{mchid: fixtures.DemoMchID, serial: fixtures.DemoMerchantSerial, key: demo.Key,
-			method: http.MethodGet, target: "/v3/certificates", ts: ts, nonce: nonce}
+			method: http.MethodGet, target: "/v3/certificates", ts: strconv.FormatInt(time.Now().Unix(), 10), nonce: nonce}
 	}
 	cases := []struct {
 		name   string
-		header string
+		header func(t *testing.T) string
 	}{
-		{name: "documentation order", header: auth("DOCORDER").header(t)},
-		{name: "reversed order with spaces", header: func() string {
+		{name: "documentation order", header: func(t *testing.T) string { return auth("DOCORDER").header(t) }},
+		{name: "reversed order with spaces", header: func(t *testing.T) string {
 			a := auth("REVERSED")
 			return fmt.Sprintf(`%s serial_no="%s", timestamp="%s", signature="%s", nonce_str="%s", mchid="%s"`,
 				sigSchema, a.serial, a.ts, a.sign(t), a.nonce, a.mchid)
-		}()},
-		{name: "timestamp 4 minutes old", header: func() string {
+		}},
+		{name: "timestamp 4 minutes old", header: func(t *testing.T) string {
 			a := auth("FOURMIN")
 			a.ts = strconv.FormatInt(time.Now().Unix()-240, 10)
 			return a.header(t)
-		}()},
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			resp := sigSendRaw(t, demo, http.MethodGet, "/v3/certificates", nil, tc.header)
+			resp := sigSendRaw(t, demo, http.MethodGet, "/v3/certificates", nil, tc.header(t))
 			if resp.Status != http.StatusOK {
 				t.Errorf("status %d, want 200; body %s", resp.Status, resp.Body)
 			}
