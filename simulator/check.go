@@ -65,12 +65,21 @@ func (c *check) optRange(field string, v *int64, min, max int64) {
 	}
 }
 
-// notifyURL applies production's rules (an absolute https URL of a host, no query) but lets
-// http through: local receivers and compose service names have no certificate. It returns a
-// warning for http. Link-local and cloud metadata addresses are refused when a notification is
-// sent, where the host's address is known (see notify.Worker.AllowLinkLocal).
-func (c *check) notifyURL(field, v string) (warning string) {
-	c.str(field, v, 1, 255)
+// The longest notify_url each API takes: string(255) on the Pay Score pages (service orders;
+// the permission pages give no length, and are taken to be the same), string(256) on the
+// refund pages ([8,256], refund-reference.md §1.1).
+const (
+	payScoreNotifyURLMax = 255
+	refundNotifyURLMax   = 256
+)
+
+// notifyURL applies production's rules (an absolute https URL of a host, no query, at most max
+// characters) but lets http through: local receivers and compose service names have no
+// certificate. It returns a warning for http. Link-local and cloud metadata addresses are
+// refused when a notification is sent, where the host's address is known (see
+// notify.Worker.AllowLinkLocal).
+func (c *check) notifyURL(field, v string, max int) (warning string) {
+	c.str(field, v, 1, max)
 	if c.err != nil {
 		return ""
 	}

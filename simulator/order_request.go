@@ -185,7 +185,7 @@ func (r *CreateOrderRequest) validate(now time.Time) (warning string, err *Error
 		c.optStr("risk_fund.description", rf.Description, 30)
 	}
 	c.optStr("attach", r.Attach, 256)
-	warning = c.notifyURL("notify_url", r.NotifyURL)
+	warning = c.notifyURL("notify_url", r.NotifyURL, payScoreNotifyURLMax)
 	c.str("openid", r.OpenID, 0, 128)
 	if r.NeedUserConfirm != nil && !*r.NeedUserConfirm && r.OpenID == "" {
 		c.fail("openid", "", "is required when need_user_confirm is false")

@@ -70,7 +70,7 @@ func (r *DirectCompleteRequest) validate(now time.Time) (warning string, err *Er
 	c.optStr("attach", r.Attach, 256)
 	// Production lists notify_url as optional here; without one, no USER_PAID is sent.
 	if r.NotifyURL != "" {
-		warning = c.notifyURL("notify_url", r.NotifyURL)
+		warning = c.notifyURL("notify_url", r.NotifyURL, payScoreNotifyURLMax)
 	}
 	c.openID(r.OpenID)
 	c.optStr("goods_tag", r.GoodsTag, 32)

@@ -84,7 +84,7 @@ func (s *Service) ApplyPermission(ctx context.Context, m *Merchant, r ApplyPermi
 	c.authorizationCode(r.AuthorizationCode)
 	var warnings []string
 	if r.NotifyURL != "" {
-		if w := c.notifyURL("notify_url", r.NotifyURL); w != "" {
+		if w := c.notifyURL("notify_url", r.NotifyURL, payScoreNotifyURLMax); w != "" {
 			warnings = append(warnings, w)
 		}
 	} else {
@@ -364,7 +364,7 @@ func (r SeedPermissionRequest) validate(m *Merchant) ([]string, error) {
 	}
 	var warnings []string
 	if r.NotifyURL != "" {
-		if w := c.notifyURL("notify_url", r.NotifyURL); w != "" {
+		if w := c.notifyURL("notify_url", r.NotifyURL, payScoreNotifyURLMax); w != "" {
 			warnings = append(warnings, w)
 		}
 	}

@@ -61,8 +61,8 @@ func (r *CreateRefundRequest) validate() (warning string, err *Error) {
 	}
 	c.str("reason", r.Reason, 0, 80)
 	if r.NotifyURL != "" {
-		c.str("notify_url", r.NotifyURL, 8, 256)
-		warning = c.notifyURL("notify_url", r.NotifyURL)
+		c.str("notify_url", r.NotifyURL, 8, refundNotifyURLMax)
+		warning = c.notifyURL("notify_url", r.NotifyURL, refundNotifyURLMax)
 	}
 	if r.FundsAccount != "" && r.FundsAccount != "AVAILABLE" && r.FundsAccount != "UNSETTLED" {
 		c.fail("funds_account", r.FundsAccount, "must be AVAILABLE or UNSETTLED")
