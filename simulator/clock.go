@@ -72,8 +72,8 @@ type ClockStore interface {
 
 // AdvanceClock moves merchant mchid's simulated time forward by d, then lets what came due
 // happen: the merchant's CREATED orders past their 30 days expire, its pending deductions run,
-// and its notification retries that are now due go out. Every other merchant's time stays as
-// it was.
+// refund outcomes that came due are settled (with WithRefunds), and its notification retries
+// that are now due go out. Every other merchant's time stays as it was.
 func (s *Service) AdvanceClock(ctx context.Context, mchid string, d time.Duration) (time.Time, error) {
 	if s.Merchants.Merchant(mchid) == nil {
 		return time.Time{}, ParamError("mchid", mchid, "is not a merchant of this simulator: name the merchant whose clock moves")
@@ -98,10 +98,15 @@ func (s *Service) AdvanceClock(ctx context.Context, mchid string, d time.Duratio
 	if err := s.ExpireOrders(ctx, mchid); err != nil {
 		return time.Time{}, err
 	}
-	// Deductions that came due run before the call returns, so a test that advanced the clock
-	// finds them done.
+	// Deductions and refund outcomes that came due happen before the call returns, so a test
+	// that advanced the clock finds them done.
 	if _, _, err := s.RunDueDeductions(ctx, time.Now()); err != nil {
 		return time.Time{}, err
+	}
+	if s.refunds != nil {
+		if _, _, err := s.refunds.SettleDue(ctx, time.Now()); err != nil {
+			return time.Time{}, err
+		}
 	}
 	s.wake()
 	return s.Clocks.Now(mchid), nil

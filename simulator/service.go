@@ -37,6 +37,8 @@ type Service struct {
 	resetter Resetter
 	// deducter is woken after changes that leave a deduction pending.
 	deducter Waker
+	// refunds settles the refund outcomes that advancing the clock makes due.
+	refunds *RefundService
 	// deductionDelay is how long after complete or /pay Pay Score deducts, for merchants
 	// without a delay of their own.
 	deductionDelay time.Duration
@@ -72,6 +74,11 @@ func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n 
 // running RunDueDeductions); it is woken after every change that leaves one pending. Without
 // one, pending deductions run only when the clock is advanced (or DeductNow is called).
 func WithDeducter(w Waker) Option { return func(s *Service) { s.deducter = w } }
+
+// WithRefunds has AdvanceClock settle the refund outcomes that came due before it returns, as it
+// runs the deductions that came due; without it, only the refunds' own DueRunner settles them,
+// up to a second later.
+func WithRefunds(r *RefundService) Option { return func(s *Service) { s.refunds = r } }
 
 // WithDeductionDelay sets how long after complete or /pay Pay Score deducts, for merchants
 // without a deduction_delay of their own; without it, DefaultDeductionDelay.
@@ -115,7 +122,7 @@ func (s *Service) UsingClocks(c *Clocks) *Service {
 		Orders: s.Orders, Visits: s.Visits, Permissions: s.Permissions,
 		Notifications: s.Notifications, ClockStore: s.ClockStore, MerchantStore: s.MerchantStore,
 		Merchants: s.Merchants, Clocks: c, Faults: s.Faults, notifier: s.notifier, resetter: s.resetter,
-		deducter: s.deducter, deductionDelay: s.deductionDelay,
+		deducter: s.deducter, deductionDelay: s.deductionDelay, refunds: s.refunds,
 	}
 }
 

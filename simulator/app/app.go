@@ -94,17 +94,18 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		Schedule: opts.NotifySchedule, Client: opts.NotifyClient, Timeout: opts.NotifyTimeout, Logger: opts.Logger,
 		AllowLinkLocal: opts.NotifyAllowLinkLocal,
 	}
-	svc, deductions, err := newService(ctx, db, merchants, clocks, worker, opts)
+	refunds := &simulator.RefundService{
+		Refunds: db, Orders: db, Merchants: merchants, Clocks: clocks, Notifier: worker,
+	}
+	runner := &simulator.DueRunner{Name: "refunds", Run: refunds.SettleDue, Logger: opts.Logger}
+	refunds.Runner = runner
+	svc, deductions, err := newService(ctx, db, merchants, clocks, worker, refunds, opts)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	s := simhttp.NewServer()
 	s.Service = svc
-	s.Refunds = &simulator.RefundService{
-		Refunds: db, Orders: db, Merchants: merchants, Clocks: clocks, Notifier: worker,
-	}
-	runner := &simulator.DueRunner{Name: "refunds", Run: s.Refunds.SettleDue, Logger: opts.Logger}
-	s.Refunds.Runner = runner
+	s.Refunds = refunds
 	s.Requests = db
 	s.Merchants = merchants
 	s.Platform = platform
@@ -176,15 +177,16 @@ func openDB(ctx context.Context, opts Options) (*sqlite.DB, *simulator.Clocks, e
 	return db, clocks, nil
 }
 
-// newService builds the Service with the runner of its deductions, and loads the merchants
-// registered in earlier runs.
-func newService(ctx context.Context, db *sqlite.DB, merchants *simulator.Merchants, clocks *simulator.Clocks, worker *notify.Worker, opts Options) (*simulator.Service, *simulator.DueRunner, error) {
+// newService builds the Service with the runner of its deductions and the refunds whose outcomes
+// advancing a clock settles, and loads the merchants registered in earlier runs.
+func newService(ctx context.Context, db *sqlite.DB, merchants *simulator.Merchants, clocks *simulator.Clocks, worker *notify.Worker, refunds *simulator.RefundService, opts Options) (*simulator.Service, *simulator.DueRunner, error) {
 	// The runner calls the Service, which wakes the runner: Run is set once both exist.
 	deductions := &simulator.DueRunner{Name: "deductions", Logger: opts.Logger}
 	svc, err := simulator.NewService(simulator.Stores{
 		Orders: db, Visits: db, Permissions: db, Notifications: db, ClockStore: db, MerchantStore: db,
 	}, merchants, simulator.WithClocks(clocks), simulator.WithNotifier(worker), simulator.WithResetter(db),
-		simulator.WithDeducter(deductions), simulator.WithDeductionDelay(opts.DeductionDelay))
+		simulator.WithDeducter(deductions), simulator.WithDeductionDelay(opts.DeductionDelay),
+		simulator.WithRefunds(refunds))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -278,3 +278,29 @@ func TestRefundControlList(t *testing.T) {
 		t.Errorf("status=DONE: HTTP %d %s, want 400 PARAM_ERROR", code, e.Code)
 	}
 }
+
+// TestRefundSettledByClockAdvance: advancing the clock past a refund's delay settles the refund
+// before the advance answers, as it runs the deductions that came due: the control API, which
+// reads the record without settling anything, finds it SUCCESS with its notification queued.
+func TestRefundSettledByClockAdvance(t *testing.T) {
+	t.Parallel()
+	sim := refundStart(t, nil)
+	no := sdkOutOrderNo(t, "rfclock")
+	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
+	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	req := wxRefundRequest(tid, "CLK-"+no, 100, 300)
+	req.NotifyUrl = core.String(sdkNotifyURL)
+	if _, err := wxRefundCreate(svc, req); err != nil {
+		t.Fatal(err)
+	}
+	refundAdvance(t, sim, "1h")
+	status, v := pageControl(t, sim, http.MethodGet, "/sim/v1/refunds/"+fixtures.DemoMchID+"/CLK-"+no, nil)
+	r, _ := v["refund"].(map[string]any)
+	rec, _ := v["sim"].(map[string]any)
+	if status != http.StatusOK || r["status"] != "SUCCESS" || r["success_time"] == nil {
+		t.Fatalf("right after the advance: HTTP %d %v, want the refund SUCCESS", status, v)
+	}
+	if ns, _ := rec["notifications"].([]any); len(ns) != 1 {
+		t.Errorf("notifications %v, want the REFUND.SUCCESS one", rec["notifications"])
+	}
+}
