@@ -37,9 +37,13 @@ func Yuan(v any) string {
 	return fmt.Sprintf("%s¥%d.%02d", sign, fen/100, fen%100)
 }
 
-// WeChatTime shows a yyyyMMddHHmmss or yyyyMMdd time (China Standard Time) as
-// "2006-01-02 15:04:05" or "2006-01-02"; anything else (such as OnAccept) is shown as given.
+// WeChatTime shows a yyyyMMddHHmmss or yyyyMMdd time (China Standard Time, as Pay Score writes
+// them) as "2006-01-02 15:04:05" or "2006-01-02", and an RFC3339 one (as the refund API writes
+// them) as Time does; anything else (such as OnAccept) is shown as given.
 func WeChatTime(s string) string {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return Time(t)
+	}
 	for _, layout := range []struct{ in, out string }{{"20060102150405", "2006-01-02 15:04:05"}, {"20060102", "2006-01-02"}} {
 		if t, err := time.Parse(layout.in, s); err == nil {
 			return t.Format(layout.out)

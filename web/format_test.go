@@ -16,6 +16,7 @@ func TestFormat(t *testing.T) {
 		{"wechat time", WeChatTime("20261206153000"), "2026-12-06 15:30:00"},
 		{"wechat date", WeChatTime("20261206"), "2026-12-06"},
 		{"wechat other", WeChatTime("OnAccept"), "OnAccept"},
+		{"rfc3339", WeChatTime("2026-12-06T02:00:00Z"), "2026-12-06 10:00:00"},
 		{"time in China", Time(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)), "2026-12-06 10:00:00"},
 		{"zero time", Time(time.Time{}), ""},
 		{"offset none", Offset(0), "0"},

@@ -56,7 +56,10 @@ const (
 	dashRecentFailures      = 10
 	dashRecentNotifications = 15
 	dashOrderRequests       = 200
-	dashRequestsDefault     = 100
+	// dashOrderNotifications holds an order's own notifications and those of its refunds
+	// (50 refunds of a deduction, each notified once or twice).
+	dashOrderNotifications = 500
+	dashRequestsDefault    = 100
 )
 
 // dashPage is what every dashboard template renders: the frame (title, current section, the

@@ -31,6 +31,8 @@ type dashOrderPage struct {
 	Visits        []dashVisit
 	QueryIDs      []string
 	Notifications []dashNotificationRow
+	Refunds       []dashRefund
+	RefundsEmpty  string
 	Requests      []dashRequest
 
 	Deduction       string // the mode in force, and where it comes from
@@ -85,12 +87,21 @@ func (s *Server) handleDashOrder(c echo.Context) error {
 	for _, v := range visits {
 		op.Visits = append(op.Visits, dashVisitOf(v))
 	}
-	ns, err := s.Service.Notifications.ListNotifications(ctx, simulator.NotificationFilter{MchID: o.MchID, OutOrderNo: o.OutOrderNo})
+	refunds, err := s.Refunds.Refunds.ListRefunds(ctx, simulator.RefundFilter{MchID: o.MchID, OutOrderNo: o.OutOrderNo, Limit: dashOrderRefunds})
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
+	// The refunds' notifications are listed with the order's, and shown under their refund.
+	ns, err := s.Service.Notifications.ListNotifications(ctx, simulator.NotificationFilter{
+		MchID: o.MchID, OutOrderNo: o.OutOrderNo, Limit: dashOrderNotifications,
+	})
+	if err != nil {
+		return s.renderError(c, err, nil, nil)
+	}
+	op.Refunds, ns = dashRefunds(refunds, ns)
+	op.RefundsEmpty = dashRefundsEmpty(o)
 	op.Notifications = dashNotificationRows(ns)
-	requests, err := s.orderRequests(ctx, o)
+	requests, err := s.orderRequests(ctx, orderNamesOf(o, refunds), o.MchID)
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}
@@ -190,27 +201,25 @@ func dashVisitOf(v *simulator.Visit) dashVisit {
 }
 
 // orderRequests returns the merchant's API requests about the order, newest first: those that
-// name its out_order_no in the path, the query or the body, and queries by its query_ids. The
-// store finds those that mention them; requestAbout keeps the ones that name them exactly.
-func (s *Server) orderRequests(ctx context.Context, o *simulator.Order) ([]*simulator.RequestRecord, error) {
-	no := o.OutOrderNo
-	mentions := []string{no}
-	for _, m := range append([]string{url.PathEscape(no), url.QueryEscape(no)}, o.Sim.QueryIDs...) {
-		if !slices.Contains(mentions, m) {
-			mentions = append(mentions, m)
-		}
-	}
-	records, err := s.Requests.ListRequests(ctx, simulator.RequestFilter{MchID: o.MchID, Mentions: mentions, Limit: dashOrderRequests})
+// name its out_order_no in the path, the query or the body, queries by its query_ids, and refund
+// requests naming its transactions or refunds. The store finds those that mention the names;
+// requestAbout keeps the ones that name them exactly.
+func (s *Server) orderRequests(ctx context.Context, names orderNames, mchid string) ([]*simulator.RequestRecord, error) {
+	records, err := s.Requests.ListRequests(ctx, simulator.RequestFilter{MchID: mchid, Mentions: names.mentions(), Limit: dashOrderRequests})
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(records, func(r *simulator.RequestRecord) bool { return !requestAbout(r, no, o.Sim.QueryIDs) }), nil
+	return slices.DeleteFunc(records, func(r *simulator.RequestRecord) bool { return !requestAbout(r, names) }), nil
 }
 
 // requestAbout reports whether the request names the order: out_order_no as a path segment
 // after /serviceorder/ (encoded or not), as a query parameter or as a member of the JSON body,
-// or query_id as a query parameter.
-func requestAbout(r *simulator.RequestRecord, no string, queryIDs []string) bool {
+// query_id as a query parameter, or, in the refund API, one of its transactions or refunds.
+func requestAbout(r *simulator.RequestRecord, names orderNames) bool {
+	if refundRequestAbout(r, names.Refund) {
+		return true
+	}
+	no := names.OutOrderNo
 	path, rawQuery, _ := strings.Cut(r.Target, "?")
 	if rest, ok := strings.CutPrefix(path, "/v3/payscore/serviceorder/"); ok {
 		seg, _, _ := strings.Cut(rest, "/")
@@ -223,7 +232,7 @@ func requestAbout(r *simulator.RequestRecord, no string, queryIDs []string) bool
 	if q.Get("out_order_no") == no {
 		return true
 	}
-	if qid := q.Get("query_id"); qid != "" && slices.Contains(queryIDs, qid) {
+	if qid := q.Get("query_id"); qid != "" && slices.Contains(names.QueryIDs, qid) {
 		return true
 	}
 	var body struct {
