@@ -56,6 +56,26 @@ type RefundService struct {
 // CreateRefund accepts a refund of a deduction: PROCESSING, with its outcome due after the
 // merchant's delay. The same request repeated returns the refund it made.
 func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateRefundRequest) (*Refund, []string, error) {
+	return s.create(ctx, m, r, "")
+}
+
+// SeedRefund makes a refund as CreateRefund does and ends it as status (SUCCESS, ABNORMAL or
+// CLOSED) at once, in the same transaction, so that no runner settles it otherwise in between:
+// for seed files, whose refunds are made in their final status. A repeated request returns the
+// refund it made, as it is.
+func (s *RefundService) SeedRefund(ctx context.Context, m *Merchant, r CreateRefundRequest, status RefundStatus) (*Refund, error) {
+	if _, ok := refundEvents[status]; !ok {
+		return nil, ParamError("status", status, "must be SUCCESS, ABNORMAL or CLOSED")
+	}
+	ref, _, err := s.create(ctx, m, r, status)
+	if err == nil && s.Notifier != nil {
+		s.Notifier.Wake()
+	}
+	return ref, err
+}
+
+// create makes a refund; a status ends it at once, as SeedRefund says.
+func (s *RefundService) create(ctx context.Context, m *Merchant, r CreateRefundRequest, status RefundStatus) (*Refund, []string, error) {
 	warning, verr := r.validate()
 	if verr != nil {
 		return nil, nil, verr
@@ -64,10 +84,16 @@ func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateR
 	key := r.key()
 	ref, created, err := s.Refunds.CreateRefund(ctx, m.MchID, r.OutRefundNo, key, func(c RefundCandidate) (*Refund, error) {
 		ref, err := r.decide(c, m, now)
-		if err == nil && ref != c.Existing && warning != "" {
+		if err != nil || ref == c.Existing {
+			return ref, err
+		}
+		if warning != "" {
 			ref.Sim.Warnings = append(ref.Sim.Warnings, warning)
 		}
-		return ref, err
+		if status == "" {
+			return ref, nil
+		}
+		return ref, ref.track("seed: refund outcome "+string(status), now, func() error { return ref.SetOutcome(status, now) })
 	})
 	if ErrorCode(err) == CodeResourceNotExists {
 		return nil, nil, s.explainNoTransaction(ctx, m, key, err)

@@ -185,7 +185,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	seeded, err := seeds.apply(ctx, a.Server.Service)
+	seeded, err := seeds.apply(ctx, a.Server.Service, a.Server.Refunds)
 	if err != nil {
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

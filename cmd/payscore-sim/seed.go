@@ -46,10 +46,10 @@ func loadSeeds(paths []string) (*seeds, error) {
 }
 
 // apply seeds the running simulator, file by file, and says what it did.
-func (s *seeds) apply(ctx context.Context, svc *simulator.Service) ([]string, error) {
+func (s *seeds) apply(ctx context.Context, svc *simulator.Service, refunds *simulator.RefundService) ([]string, error) {
 	var lines []string
 	for _, sd := range s.files {
-		rep, err := sd.Apply(ctx, svc)
+		rep, err := sd.Apply(ctx, svc, refunds)
 		if err != nil {
 			return nil, err
 		}

@@ -88,7 +88,7 @@ func query(t *testing.T, c *client.Client, appid, serviceID, no string) map[stri
 func TestServeSeedsOrdersTheAPIThenAnswersFor(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "seeded.db")
 	base, lines := serveOutput(t, nil, 1, "--addr", "127.0.0.1:0", "--db", db, "--seed", exampleSeed)
-	if len(lines) != 1 || lines[0] != "seeded "+exampleSeed+": 2 authorizations, 9 orders (2 CREATED, 2 DOING/USER_CONFIRM, 1 DOING/MCH_COMPLETE, 2 DONE, 1 REVOKED, 1 EXPIRED)" {
+	if len(lines) != 1 || lines[0] != "seeded "+exampleSeed+": 2 authorizations, 10 orders (2 CREATED, 2 DOING/USER_CONFIRM, 1 DOING/MCH_COMPLETE, 3 DONE, 1 REVOKED, 1 EXPIRED), 2 refunds" {
 		t.Errorf("seed lines = %q", lines)
 	}
 	demo := signingClient(t, base, fixtures.DemoMchID, fixtures.DemoMerchantSerial, fixtures.DemoMerchantKeyPEM)
@@ -99,6 +99,7 @@ func TestServeSeedsOrdersTheAPIThenAnswersFor(t *testing.T) {
 		"SEED-AWAITING-PAYMENT-0001": "DOING MCH_COMPLETE USER_PAYING",
 		"SEED-DONE-0001":             "DONE USER_PAID",
 		"SEED-DONE-SYNC-0001":        "DONE USER_PAID",
+		"SEED-DONE-REFUNDED-0001":    "DONE USER_PAID",
 		"SEED-REVOKED-0001":          "REVOKED",
 		"SEED-EXPIRED-0001":          "EXPIRED",
 	} {
@@ -112,6 +113,13 @@ func TestServeSeedsOrdersTheAPIThenAnswersFor(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s is %s, want %s", no, got, want)
+		}
+	}
+	// The seeded refunds answer the refund API as made.
+	for no, want := range map[string]string{"SEED-DONE-REFUNDED-0001-R1": `"status":"SUCCESS"`, "SEED-REFUND-ABNORMAL-0001": `"status":"ABNORMAL"`} {
+		resp, err := demo.Do(context.Background(), http.MethodGet, "/v3/refund/domestic/refunds/"+no, nil)
+		if err != nil || resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), want) {
+			t.Errorf("query refund %s: %v %d %s, want %s", no, err, resp.Status, resp.Body, want)
 		}
 	}
 	if o := query(t, demo, fixtures.DemoAppID, fixtures.DemoServiceID, "SEED-AWAITING-PAYMENT-0001"); o["total_amount"] != float64(400) {
@@ -146,7 +154,7 @@ func TestServeSeedsOrdersTheAPIThenAnswersFor(t *testing.T) {
 func TestSeedingTwiceChangesNothing(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "seeded.db")
 	_, lines := serveOutput(t, nil, 2, "--addr", "127.0.0.1:0", "--db", db, "--seed", exampleSeed, "--seed", exampleSeed)
-	if len(lines) != 2 || !strings.HasSuffix(lines[1], ": 0 authorizations, 0 orders; already present: 2 authorizations, 9 orders") {
+	if len(lines) != 2 || !strings.HasSuffix(lines[1], ": 0 authorizations, 0 orders; already present: 2 authorizations, 10 orders") {
 		t.Errorf("seed lines = %q", lines)
 	}
 }

@@ -48,6 +48,8 @@ type SeedOrder struct {
 	CancelReason string
 	// PaidBy is how a DONE order was paid.
 	PaidBy PaidBy
+	// Refunds are refunds of a DONE order's deduction, in the order they were made.
+	Refunds []*SeedRefund
 }
 
 // SeedState is a state a seeded order is brought to: an order state, with the state description
@@ -120,7 +122,7 @@ const DefaultSeedNotifyURL = "http://127.0.0.1:9/payscore-sim/seed-notifications
 
 var (
 	seedFields         = []string{"merchants", "notify_url", "authorizations", "orders"}
-	seedOrderFields    = []string{"merchant", "state", "complete", "cancel_reason", "paid_by"}
+	seedOrderFields    = []string{"merchant", "state", "complete", "cancel_reason", "paid_by", "refunds"}
 	seedCompleteType   = reflect.TypeOf(simulator.CompleteRequest{})
 	seedCreateType     = reflect.TypeOf(simulator.CreateOrderRequest{})
 	seedPermissionType = reflect.TypeOf(simulator.SeedPermissionRequest{})
@@ -273,6 +275,7 @@ func (p *parser) seedOrder(n *yaml.Node) *SeedOrder {
 	if o.Complete != nil && !o.State.completed() {
 		p.add(n, "complete applies to orders seeded as %s or %s, not %s", SeedAwaitingPay, SeedDone, o.State)
 	}
+	p.checkRefunds(n, o)
 	return o
 }
 
@@ -294,6 +297,8 @@ func (p *parser) seedOrderField(o *SeedOrder, pr pair) {
 		if o.PaidBy, err = ParsePaidBy(p.str(pr.val, "paid_by")); err != nil {
 			p.add(pr.val, "%v", err)
 		}
+	case "refunds":
+		o.Refunds = p.seedRefunds(pr.val)
 	default:
 		create := fieldsOf(seedCreateType, "json")
 		t, ok := create[name]

@@ -18,6 +18,8 @@ type SeedReport struct {
 	Orders                map[SeedState]int
 	Present               int
 	PresentAuthorizations int
+	// Refunds counts the refunds of the orders seeded.
+	Refunds int
 }
 
 func (r SeedReport) String() string {
@@ -33,16 +35,20 @@ func (r SeedReport) String() string {
 	if len(parts) > 0 {
 		out += " (" + strings.Join(parts, ", ") + ")"
 	}
+	if r.Refunds > 0 {
+		out += fmt.Sprintf(", %d refunds", r.Refunds)
+	}
 	if r.Present > 0 || r.PresentAuthorizations > 0 {
 		out += fmt.Sprintf("; already present: %d authorizations, %d orders", r.PresentAuthorizations, r.Present)
 	}
 	return out
 }
 
-// Apply brings the simulator served by svc to the seed's world: the authorizations, then the
-// orders, each through the Service as a client would. An order whose out_order_no the merchant
-// already has is left as it is, so seeding a file twice changes nothing.
-func (s *Seed) Apply(ctx context.Context, svc *simulator.Service) (SeedReport, error) {
+// Apply brings the simulator served by svc and refunds to the seed's world: the
+// authorizations, then the orders and their refunds, each through the Service or the
+// RefundService as a client would. An order whose out_order_no the merchant already has is left
+// as it is, with its refunds, so seeding a file twice changes nothing.
+func (s *Seed) Apply(ctx context.Context, svc *simulator.Service, refunds *simulator.RefundService) (SeedReport, error) {
 	rep := SeedReport{Orders: map[SeedState]int{}}
 	for _, a := range s.Authorizations {
 		created, err := s.authorize(ctx, svc, a)
@@ -56,12 +62,13 @@ func (s *Seed) Apply(ctx context.Context, svc *simulator.Service) (SeedReport, e
 		}
 	}
 	for _, o := range s.Orders {
-		created, err := s.order(ctx, svc, o)
+		created, err := s.order(ctx, svc, refunds, o)
 		if err != nil {
 			return rep, s.fail(o.Pos, fmt.Errorf("order %s (%s): %w", text(o.Create["out_order_no"]), o.State, err))
 		}
 		if created {
 			rep.Orders[o.State]++
+			rep.Refunds += len(o.Refunds)
 		} else {
 			rep.Present++
 		}
@@ -120,7 +127,7 @@ func step(what string, err error) error {
 }
 
 // order seeds one order; created is false when it was there already.
-func (s *Seed) order(ctx context.Context, svc *simulator.Service, o *SeedOrder) (created bool, err error) {
+func (s *Seed) order(ctx context.Context, svc *simulator.Service, refunds *simulator.RefundService, o *SeedOrder) (created bool, err error) {
 	m := svc.Merchants.Merchant(o.MchID)
 	if m == nil {
 		return false, fmt.Errorf("merchant %s is not a merchant of this simulator: add it under merchants", o.MchID)
@@ -138,23 +145,44 @@ func (s *Seed) order(ctx context.Context, svc *simulator.Service, o *SeedOrder) 
 	if o.State == SeedExpired {
 		return true, expired(ctx, svc, m, req)
 	}
+	if len(o.Refunds) > 0 {
+		return true, s.refunded(ctx, svc, refunds, m, req, o)
+	}
+	return true, s.reach(ctx, svc, m, req, o)
+}
+
+// reach creates the order and brings it to its state.
+func (s *Seed) reach(ctx context.Context, svc *simulator.Service, m *simulator.Merchant, req simulator.CreateOrderRequest, o *SeedOrder) error {
 	ord, err := svc.CreateOrder(ctx, m, req)
 	if err != nil {
-		return false, fmt.Errorf("create: %w", explain(err))
+		return fmt.Errorf("create: %w", explain(err))
 	}
 	switch o.State {
 	case SeedCreated:
-		return true, nil
+		return nil
 	case SeedRevoked:
-		return true, cancel(ctx, svc, m, ord, o.CancelReason)
+		return cancel(ctx, svc, m, ord, o.CancelReason)
 	}
 	if err := confirm(ctx, svc, ord); err != nil {
-		return false, err
+		return err
 	}
 	if o.State == SeedConfirmed {
-		return true, nil
+		return nil
 	}
-	return true, s.complete(ctx, svc, m, ord, o)
+	return s.complete(ctx, svc, m, ord, o)
+}
+
+// refunded brings a DONE order with refunds to its state in the past, then makes its refunds a
+// minute apart up to now.
+func (s *Seed) refunded(ctx context.Context, svc *simulator.Service, refunds *simulator.RefundService, m *simulator.Merchant, req simulator.CreateOrderRequest, o *SeedOrder) error {
+	at, clocks, err := pastService(svc, m.MchID, refundsAgo(len(o.Refunds)))
+	if err != nil {
+		return err
+	}
+	if err := s.reach(ctx, at, m, req, o); err != nil {
+		return err
+	}
+	return s.refund(ctx, refunds, m, o, clocks)
 }
 
 // createRequest is the create call for a seeded order: the file's fields over defaults that

@@ -54,6 +54,12 @@ func TestSeedParseErrors(t *testing.T) {
 		{"orders:\n  - {out_order_no: A}\n", "seed.yaml:2:5: a seeded order needs a state: one of CREATED, DOING/USER_CONFIRM"},
 		{"orders:\n  - {out_order_no: A, state: DONE, paid_by: cash}\n", `seed.yaml:2:45: paid_by must be deduction or sync, not "cash"`},
 		{"orders:\n  - {out_order_no: A, state: DONE, complete: {appid: x}}\n", "complete uses the order's appid and service_id; leave appid out"},
+		{"orders:\n  - {out_order_no: A, state: CREATED, refunds: [{amount: 1}]}\n", "seed.yaml:2:5: refunds apply to orders seeded as DONE and paid by deduction"},
+		{"orders:\n  - {out_order_no: A, state: DONE, paid_by: sync, refunds: [{amount: 1}]}\n", "refunds apply to orders seeded as DONE and paid by deduction"},
+		{"orders:\n  - {out_order_no: A, state: DONE, refunds: [{status: SUCCESS}]}\n", "seed.yaml:2:46: a seeded refund needs its amount, in fen"},
+		{"orders:\n  - {out_order_no: A, state: DONE, refunds: [{amount: 1.5}]}\n", "a refund's amount is a whole number of fen, at least 1"},
+		{"orders:\n  - {out_order_no: A, state: DONE, refunds: [{amount: 1, status: PROCESSING}]}\n", "a seeded refund's status must be SUCCESS, ABNORMAL or CLOSED"},
+		{"orders:\n  - {out_order_no: A, state: DONE, refunds: [{amount: 1, amout: 2}]}\n", `unknown field "amout" in a refund (did you mean amount?)`},
 	}
 	for _, tt := range tests {
 		_, err := scenario.ParseSeed("seed.yaml", []byte(tt.content))
@@ -74,7 +80,7 @@ func TestSeedApply(t *testing.T) {
 	}
 	sim := simtest.Start(t, app.Options{Merchants: []*simulator.Merchant{other}})
 	svc := sim.Server.Service
-	rep, err := seed.Apply(context.Background(), svc)
+	rep, err := seed.Apply(context.Background(), svc, sim.Server.Refunds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +93,7 @@ func TestSeedApply(t *testing.T) {
 		"SEED-NOCONFIRM-0001":        "DOING/USER_CONFIRM",
 		"SEED-AWAITING-PAYMENT-0001": "DOING/MCH_COMPLETE USER_PAYING",
 		"SEED-DONE-0001":             "DONE USER_PAID NEWTON",
+		"SEED-DONE-REFUNDED-0001":    "DONE USER_PAID NEWTON",
 		"SEED-DONE-SYNC-0001":        "DONE USER_PAID MCH",
 		"SEED-REVOKED-0001":          "REVOKED",
 		"SEED-EXPIRED-0001":          "EXPIRED",
@@ -101,15 +108,59 @@ func TestSeedApply(t *testing.T) {
 	if offsets := svc.Clocks.Offsets(); len(offsets) != 0 {
 		t.Errorf("seeding moved clocks: %v", offsets)
 	}
-	again, err := seed.Apply(context.Background(), svc)
+	checkSeededRefunds(t, sim)
+	again, err := seed.Apply(context.Background(), svc, sim.Server.Refunds)
 	if err != nil {
 		t.Fatalf("seeding again: %v", err)
 	}
 	if again.Present != len(seed.Orders) || again.PresentAuthorizations != 2 || again.Authorizations != 0 {
 		t.Errorf("seeding again: %s", again)
 	}
-	if ok, _ := regexp.MatchString(`^0 authorizations, 0 orders; already present: 2 authorizations, 9 orders$`, again.String()); !ok {
+	if ok, _ := regexp.MatchString(`^0 authorizations, 0 orders; already present: 2 authorizations, 10 orders$`, again.String()); !ok {
 		t.Errorf("report = %q", again.String())
+	}
+}
+
+// checkSeededRefunds: the example's refunded order has its two refunds, in their statuses,
+// made after the deduction, a minute apart and before now, each with its notification.
+func checkSeededRefunds(t *testing.T, sim *simtest.Sim) {
+	t.Helper()
+	ctx := context.Background()
+	const no = "SEED-DONE-REFUNDED-0001"
+	o, err := sim.DB.FindOrder(ctx, fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: no})
+	if err != nil || len(o.Transactions()) != 1 {
+		t.Fatalf("%s: %v, transactions %v", no, err, o)
+	}
+	paid := o.Transactions()[0]
+	refunds, err := sim.Server.Refunds.Refunds.ListRefunds(ctx, simulator.RefundFilter{MchID: fixtures.DemoMchID, OutOrderNo: no})
+	if err != nil || len(refunds) != 2 {
+		t.Fatalf("refunds of %s: %v %d", no, err, len(refunds))
+	}
+	abnormal, first := refunds[0], refunds[1] // newest first
+	for _, c := range []struct {
+		r          *simulator.Refund
+		no, reason string
+		status     simulator.RefundStatus
+		amount     int64
+	}{
+		{first, no + "-R1", "充电宝提前归还", simulator.RefundSuccess, 100},
+		{abnormal, "SEED-REFUND-ABNORMAL-0001", "", simulator.RefundAbnormal, 50},
+	} {
+		r := c.r
+		if r.OutRefundNo != c.no || r.Status != c.status || r.Amount.Refund != c.amount || r.Amount.Total != 300 ||
+			r.TransactionID != paid.TransactionID || r.Sim.Reason != c.reason || len(r.Sim.Notifications) != 1 ||
+			(r.SuccessTime != "") != (c.status == simulator.RefundSuccess) {
+			t.Errorf("refund %+v (sim %+v), want %s %s of 100 fen", r, r.Sim, c.no, c.status)
+		}
+		if h := r.Sim.History; len(h) != 2 || h[1].Cause != "seed: refund outcome "+string(c.status) {
+			t.Errorf("refund %s history %+v", r.OutRefundNo, h)
+		}
+		if !r.Sim.CreatedAt.After(paid.PaidAt) || !r.Sim.CreatedAt.Before(sim.Server.Service.Clocks.Now(fixtures.DemoMchID)) {
+			t.Errorf("refund %s made at %s; the deduction was at %s", r.OutRefundNo, r.Sim.CreatedAt, paid.PaidAt)
+		}
+	}
+	if gap := abnormal.Sim.CreatedAt.Sub(first.Sim.CreatedAt); gap < simulator.RefundInterval {
+		t.Errorf("the refunds were made %s apart, less than a minute", gap)
 	}
 }
 
@@ -154,4 +205,20 @@ func orderState(o *simulator.Order) string {
 		}
 	}
 	return got
+}
+
+// TestSeedRefundRefused: a refund the refund API refuses stops the seed at its order, with
+// production's message and why.
+func TestSeedRefundRefused(t *testing.T) {
+	t.Parallel()
+	seed, err := scenario.ParseSeed("seed.yaml", []byte("orders:\n  - out_order_no: TOO-MUCH\n    state: DONE\n    complete: {total_amount: 300}\n    refunds: [{amount: 200}, {amount: 200}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simtest.Start(t, app.Options{})
+	_, err = seed.Apply(context.Background(), sim.Server.Service, sim.Server.Refunds)
+	if err == nil || !strings.Contains(err.Error(), "seed.yaml:2:5: seed: order TOO-MUCH (DONE): refund TOO-MUCH-R2: INVALID_REQUEST 申请退款金额超过订单可退金额") ||
+		!strings.Contains(err.Error(), "at most 100 can still be refunded") {
+		t.Errorf("err = %v", err)
+	}
 }
