@@ -369,3 +369,80 @@ func mapsEqualAny(a, b map[string]any) bool {
 	}
 	return true
 }
+
+// resetPaidRefunded has m create, the user confirm and m complete an order of 300 fen, waits for
+// Pay Score's deduction, and refunds 100 fen of it as out_refund_no RST-RF; it returns the
+// deduction's transaction_id.
+func resetPaidRefunded(t *testing.T, sim *simtest.Sim, m resetMerchant, no string) string {
+	t.Helper()
+	sim.UserConfirms(t, resetCreate(t, m, no, 300))
+	resetCall(t, m, http.MethodPost, "/v3/payscore/serviceorder/"+no+"/complete", map[string]any{
+		"appid": m.appid, "service_id": m.serviceID,
+		"post_payments": []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
+		"total_amount":  300,
+		"time_range":    map[string]any{"end_time": simulator.FormatCompact(time.Now())},
+	}, nil)
+	ts := sim.WaitDeducted(t, m.mchid, no).Transactions()
+	if len(ts) != 1 {
+		t.Fatalf("%s/%s was not deducted: %v", m.mchid, no, ts)
+	}
+	resetCall(t, m, http.MethodPost, "/v3/refund/domestic/refunds", resetRefundBody(ts[0].TransactionID, "RST-RF"), nil)
+	return ts[0].TransactionID
+}
+
+func resetRefundBody(tid, outRefundNo string) map[string]any {
+	return map[string]any{"transaction_id": tid, "out_refund_no": outRefundNo,
+		"amount": map[string]any{"refund": 100, "total": 300, "currency": "CNY"}}
+}
+
+// TestResetOneMerchantRemovesItsRefunds: resetting merchant A deletes A's refunds and the
+// transactions they named, so neither is found any more; merchant B, whose refund has the same
+// out_refund_no, keeps its refund and can still refund its transaction.
+func TestResetOneMerchantRemovesItsRefunds(t *testing.T) {
+	t.Parallel()
+	sim, a, b := resetMerchants(t)
+	const no = "RESET-refunded-0001"
+	aTid, bTid := resetPaidRefunded(t, sim, a, no), resetPaidRefunded(t, sim, b, no)
+
+	out := resetPost(t, sim, "?mchid="+a.mchid, http.StatusOK)
+	if deleted, _ := out["deleted"].(map[string]any); deleted["refunds"] != 1.0 {
+		t.Errorf("reset of A answered %v, want 1 refund deleted", out)
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		method, target string
+		body           any
+		message        string
+	}{
+		{http.MethodGet, "/v3/refund/domestic/refunds/RST-RF", nil, "退款单不存在"},
+		{http.MethodPost, "/v3/refund/domestic/refunds", resetRefundBody(aTid, "RST-RF-2"), "订单不存在"},
+	} {
+		resp, err := a.c.Do(ctx, c.method, c.target, c.body)
+		if err != nil || resp.Status != http.StatusNotFound || resp.Err().Code != "RESOURCE_NOT_EXISTS" || resp.Err().Message != c.message {
+			t.Errorf("A's %s %s after its reset: %v %v, want 404 RESOURCE_NOT_EXISTS %s", c.method, c.target, err, resp, c.message)
+		}
+	}
+
+	var refund struct {
+		TransactionID string `json:"transaction_id"`
+	}
+	resetCall(t, b, http.MethodGet, "/v3/refund/domestic/refunds/RST-RF", nil, &refund)
+	if refund.TransactionID != bTid {
+		t.Errorf("B's refund after A's reset names transaction %s, want %s", refund.TransactionID, bTid)
+	}
+	if status, v := visitPost(t, sim, "/sim/v1/clock/advance", map[string]any{"mchid": b.mchid, "duration": "61s"}); status != http.StatusOK {
+		t.Fatalf("advance: %d %v", status, v)
+	}
+	resetCall(t, b, http.MethodPost, "/v3/refund/domestic/refunds", resetRefundBody(bTid, "RST-RF-2"), nil)
+	var list struct {
+		Data []struct {
+			Sim struct {
+				MchID string `json:"mchid"`
+			} `json:"sim"`
+		} `json:"data"`
+	}
+	resetControl(t, sim, http.MethodGet, "/sim/v1/refunds", "", &list)
+	if len(list.Data) != 2 || list.Data[0].Sim.MchID != b.mchid || list.Data[1].Sim.MchID != b.mchid {
+		t.Errorf("refunds after A's reset: %+v, want B's two", list.Data)
+	}
+}

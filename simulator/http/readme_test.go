@@ -22,6 +22,7 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
+	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
@@ -242,4 +243,80 @@ func readmeRegion(src []byte, name string) (string, error) {
 		lines[i] = strings.TrimPrefix(l, indent)
 	}
 	return strings.Join(lines, "\n"), nil
+}
+
+// readmeSection is the README's section under the heading, up to the next one.
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "\n## "+heading+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	section, _, _ := strings.Cut(rest, "\n## ")
+	return section
+}
+
+// readmeQuoted returns the README's code span that starts with prefix (without its backquotes),
+// failing the test when the section does not show one.
+func readmeQuoted(t *testing.T, section, prefix string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(section, "`"+prefix)
+	if !ok {
+		t.Fatalf("the README section shows no `%s...`", prefix)
+	}
+	span, _, _ := strings.Cut(rest, "`")
+	return prefix + span
+}
+
+// TestREADMERefundsSection follows the Refunds section as written: the snippet's refund, the
+// control API's outcome as the section spells its path and body (ABNORMAL, which may still
+// succeed), the notifications (to the merchant's refund_notify_url) listed under the Pay Score
+// order, and the out_order_no refused as out_trade_no with the message the section quotes.
+func TestREADMERefundsSection(t *testing.T) {
+	t.Parallel()
+	section := readmeSection(t, "Refunds")
+	ep := dashNewEndpoint(t)
+	ep.ok.Store(true)
+	// The snippet's refund names no notify_url: its notifications go to the merchant's.
+	sim := refundStart(t, func(m *simulator.Merchant) { m.Settings.RefundNotifyURL = ep.URL + "/refund" })
+	ctx := context.Background()
+	tid := sim.PaidOrder(t, "readme-refunds", 300, ep.URL+"/notify")
+	client, err := newWechatpayClient(ctx, sim.URL, readmeCreds(t, sim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readmeRefund(ctx, client, tid); err != nil {
+		t.Fatal(err)
+	}
+
+	outcome := strings.NewReplacer("{mchid}", fixtures.DemoMchID, "{out_refund_no}", "RF-20240731-0001").
+		Replace(strings.TrimPrefix(readmeQuoted(t, section, "POST /sim/v1/refunds/"), "POST "))
+	for _, status := range []string{"ABNORMAL", "SUCCESS"} {
+		if !strings.Contains(section, `"`+status+`"`) {
+			t.Fatalf("the section does not offer %s", status)
+		}
+		if code, v := visitPost(t, sim, outcome, map[string]any{"status": status}); code != http.StatusOK || v["refund"].(map[string]any)["status"] != status {
+			t.Fatalf("POST %s %s: HTTP %d %v", outcome, status, code, v)
+		}
+	}
+
+	list := strings.Replace(readmeQuoted(t, section, "GET /sim/v1/notifications?out_order_no="), "...", "readme-refunds", 1)
+	status, v := pageControl(t, sim, http.MethodGet, strings.TrimPrefix(list, "GET ")+"&event_type=REFUND.ABNORMAL", nil)
+	if data, _ := v["data"].([]any); status != http.StatusOK || len(data) != 1 {
+		t.Errorf("%s: HTTP %d %v, want the REFUND.ABNORMAL notification", list, status, v)
+	}
+
+	byOrderNo := refunddomestic.RefundsApiService{Client: client}
+	_, _, err = byOrderNo.Create(ctx, refunddomestic.CreateRequest{
+		OutTradeNo: core.String("readme-refunds"), OutRefundNo: core.String("RF-20240731-0002"),
+		Amount: &refunddomestic.AmountReq{Refund: core.Int64(1), Total: core.Int64(300), Currency: core.String("CNY")},
+	})
+	wxWantAPIError(t, "the out_order_no as out_trade_no", err, http.StatusNotFound, "RESOURCE_NOT_EXISTS", "订单不存在")
+	if !strings.Contains(section, "`404 RESOURCE_NOT_EXISTS \"订单不存在\"`") {
+		t.Error("the section does not quote the answer to the out_order_no as out_trade_no")
+	}
 }
