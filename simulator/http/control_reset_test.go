@@ -252,12 +252,7 @@ func TestResetOneMerchantLeavesTheOtherIntact(t *testing.T) {
 	if q.State != "DOING" {
 		t.Errorf("merchant B's order after A's reset: state %s, want DOING", q.State)
 	}
-	resetCall(t, b, http.MethodPost, "/v3/payscore/serviceorder/"+no+"/complete", map[string]any{
-		"appid": b.appid, "service_id": b.serviceID,
-		"post_payments": []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
-		"total_amount":  300,
-		"time_range":    map[string]any{"end_time": simulator.FormatCompact(time.Now())},
-	}, nil)
+	resetComplete(t, b, no)
 	// A starts afresh: the same out_order_no with other parameters is a new order, not a
 	// conflict with the one that was reset.
 	if pkg := resetCreate(t, a, no, 500); pkg == "" {
@@ -370,18 +365,24 @@ func mapsEqualAny(a, b map[string]any) bool {
 	return true
 }
 
-// resetPaidRefunded has m create, the user confirm and m complete an order of 300 fen, waits for
-// Pay Score's deduction, and refunds 100 fen of it as out_refund_no RST-RF; it returns the
-// deduction's transaction_id.
-func resetPaidRefunded(t *testing.T, sim *simtest.Sim, m resetMerchant, no string) string {
+// resetComplete has m complete its confirmed order no for 300 fen.
+func resetComplete(t *testing.T, m resetMerchant, no string) {
 	t.Helper()
-	sim.UserConfirms(t, resetCreate(t, m, no, 300))
 	resetCall(t, m, http.MethodPost, "/v3/payscore/serviceorder/"+no+"/complete", map[string]any{
 		"appid": m.appid, "service_id": m.serviceID,
 		"post_payments": []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
 		"total_amount":  300,
 		"time_range":    map[string]any{"end_time": simulator.FormatCompact(time.Now())},
 	}, nil)
+}
+
+// resetPaidRefunded has m create, the user confirm and m complete an order of 300 fen, waits for
+// Pay Score's deduction, and refunds 100 fen of it as out_refund_no RST-RF; it returns the
+// deduction's transaction_id.
+func resetPaidRefunded(t *testing.T, sim *simtest.Sim, m resetMerchant, no string) string {
+	t.Helper()
+	sim.UserConfirms(t, resetCreate(t, m, no, 300))
+	resetComplete(t, m, no)
 	ts := sim.WaitDeducted(t, m.mchid, no).Transactions()
 	if len(ts) != 1 {
 		t.Fatalf("%s/%s was not deducted: %v", m.mchid, no, ts)
