@@ -148,7 +148,7 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 	return stored, false, tx.Commit()
 }
 
-// execer is what insertOrder needs from either a *sql.DB or a *sql.Tx.
+// execer is what an insert needs from either a *sql.DB or a *sql.Tx.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
