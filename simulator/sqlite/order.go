@@ -108,12 +108,15 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 	}
 	if len(o.Sim.Outbox) == 0 && len(o.Sim.Deductions) == 0 {
 		// Most new orders queue no notification and hold no deduction: then the insert alone is
-		// the whole write, and a
-		// lone statement is a transaction of its own. That holds the one writing connection for
-		// one call into SQLite instead of three (BEGIN, INSERT, COMMIT); under load every other
-		// writer queues behind it. A repeated out_order_no falls through to the transaction,
-		// which reads the stored order.
-		n, err := insertOrder(ctx, d.db, o, data)
+		// the whole write, which goes in the queue of writes committed together (see
+		// writeQueue); alone, it is a transaction of its own, one call into SQLite instead of
+		// three (BEGIN, INSERT, COMMIT) on the one writing connection. A repeated out_order_no
+		// falls through to the transaction, which reads the stored order.
+		var n int64
+		err := d.writes.write(ctx, d, &queuedWrite{exec: func(ctx context.Context, e execer) (err error) {
+			n, err = insertOrder(ctx, e, o, data)
+			return err
+		}})
 		if err != nil {
 			return nil, false, err
 		}

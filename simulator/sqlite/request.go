@@ -53,8 +53,7 @@ func (d *DB) SetRequestRetention(r simulator.RequestRetention) {
 
 // LogRequest stores r and sets r.ID. Once the log holds more than its retention, the oldest
 // records go, down to nine tenths of it, so that trimming comes once in many requests. It
-// returns once r is committed, written together with the records of concurrent calls (see
-// requestQueue).
+// returns once r is committed, which may be together with concurrent writes (see writeQueue).
 func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	diagnostic, err := jsonOrNull(r.Diagnostic, r.Diagnostic == nil)
 	if err != nil {
@@ -71,7 +70,10 @@ func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	size := int64(len(r.MchID) + len(r.Method) + len(r.Target) + len(r.RequestBody) + len(r.Code) + len(r.Message) +
 		len(r.ResponseBody) + len(diagnostic.String) + len(warnings.String) + len(fault.String))
 	l := &loggedRequest{record: r, diagnostic: diagnostic, warnings: warnings, fault: fault, size: size}
-	return d.logQueue.log(ctx, d, l)
+	if err := d.writes.write(ctx, d, &queuedWrite{exec: l.insert, logged: l}); err != nil {
+		return fmt.Errorf("sqlite: log request: %w", err)
+	}
+	return nil
 }
 
 // loggedRequest is a record on its way into the table, with what its columns need.
@@ -79,8 +81,6 @@ type loggedRequest struct {
 	record                      *simulator.RequestRecord
 	diagnostic, warnings, fault sql.NullString
 	size                        int64
-	// done receives the outcome of the record's batch, or errLead.
-	done chan error
 }
 
 // insert inserts the record and sets its ID.
@@ -97,36 +97,6 @@ func (l *loggedRequest) insert(ctx context.Context, e execer) error {
 	}
 	r.ID, err = res.LastInsertId()
 	return err
-}
-
-// writeRequests commits batch, a lone record in a statement of its own, more in one
-// transaction, and then trims the log.
-func (d *DB) writeRequests(ctx context.Context, batch []*loggedRequest) error {
-	if err := d.insertRequests(ctx, batch); err != nil {
-		return fmt.Errorf("sqlite: log request: %w", err)
-	}
-	var size int64
-	for _, l := range batch {
-		size += l.size
-	}
-	return d.trimRequests(ctx, len(batch), size)
-}
-
-func (d *DB) insertRequests(ctx context.Context, batch []*loggedRequest) error {
-	if len(batch) == 1 {
-		return batch[0].insert(ctx, d.db)
-	}
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, l := range batch {
-		if err := l.insert(ctx, tx); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
 }
 
 // trimRequests counts n new records of size bytes in all, and deletes the oldest records when
