@@ -267,6 +267,12 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 
 // ListOrders returns orders newest first by CreatedAt.
 func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simulator.Order, error) {
+	query, args := ordersQuery(f)
+	return listData(ctx, d, "orders", query, args, decodeOrder)
+}
+
+// ordersQuery is the query of ListOrders.
+func ordersQuery(f simulator.OrderFilter) (string, []any) {
 	var w where
 	w.eq("mchid", f.MchID)
 	w.eq("state", string(f.State))
@@ -274,10 +280,15 @@ func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simula
 		w.add("created_at < ?", unixNano(f.CreatedBefore))
 	}
 	if !f.DeductionDueBy.IsZero() {
-		w.add("deduct_at <= ? + "+clockOffset("orders"), unixNano(f.DeductionDueBy))
+		// Due by its merchant's clock, a correlated bound no index can search by. So the query
+		// also says what the partial index orders_deduct_at holds (deduct_at IS NOT NULL) and a
+		// bound for every merchant (the latest clock), which SQLite searches that index by:
+		// given the merchant's bound alone, it read every order, by orders_created_at, each
+		// time the deductions' runner looked (every second at least).
+		due := unixNano(f.DeductionDueBy)
+		w.add("deduct_at IS NOT NULL AND deduct_at <= ? + (SELECT max(0, coalesce(max(offset_ns), 0)) FROM merchant_clocks) AND deduct_at <= ? + "+clockOffset("orders"), due, due)
 	}
-	query, args := w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
-	return listData(ctx, d, "orders", query, args, decodeOrder)
+	return w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
 }
 
 // NextDeductionDue returns the real time at which the earliest pending deduction comes due by
