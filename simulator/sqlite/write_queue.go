@@ -10,10 +10,10 @@ import (
 
 // writeQueue commits concurrent writes together (group commit): a new order's insert and
 // every API call's request-log record. Each caller waits for its write (a call is answered
-// once its record is stored), and every write waits for the one writing connection: one
-// statement and commit each, the calls queued behind one another, and each commit wrote the
-// tables' and their indexes' last pages again. Writes that arrive while a batch is being
-// written wait in the queue and go in the next batch, one transaction.
+// once its record is stored). Written one by one, each took the one writing connection for a
+// statement and a commit of its own, the calls queued behind one another, and each commit
+// wrote the tables' and their indexes' last pages again. Instead, writes that arrive while a
+// batch is being written wait in the queue and go in the next batch, one transaction.
 //
 // There is no writer goroutine: the caller that finds no batch being written writes one, and
 // hands the next to the first write that queued meanwhile, so a lone caller runs its own
