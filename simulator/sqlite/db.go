@@ -217,6 +217,8 @@ type DB struct {
 	read *sql.DB
 	// log tracks the request log's size against its retention (see request.go).
 	log requestLogSize
+	// writes gathers concurrent inserts (new orders, request-log records) into one commit.
+	writes writeQueue
 	// lock is the file whose exclusive lock keeps other simulators off a file database.
 	lock *os.File
 }

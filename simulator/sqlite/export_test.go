@@ -17,3 +17,6 @@ var (
 	EncodeOrder      = encodeOrder
 	EncodePermission = encodePermission
 )
+
+// OrdersQuery is the query ListOrders runs for a filter.
+var OrdersQuery = ordersQuery

@@ -108,12 +108,15 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 	}
 	if len(o.Sim.Outbox) == 0 && len(o.Sim.Deductions) == 0 {
 		// Most new orders queue no notification and hold no deduction: then the insert alone is
-		// the whole write, and a
-		// lone statement is a transaction of its own. That holds the one writing connection for
-		// one call into SQLite instead of three (BEGIN, INSERT, COMMIT); under load every other
-		// writer queues behind it. A repeated out_order_no falls through to the transaction,
-		// which reads the stored order.
-		n, err := insertOrder(ctx, d.db, o, data)
+		// the whole write, which goes in the queue of writes committed together (see
+		// writeQueue); alone, it is a transaction of its own, one call into SQLite instead of
+		// three (BEGIN, INSERT, COMMIT) on the one writing connection. A repeated out_order_no
+		// falls through to the transaction, which reads the stored order.
+		var n int64
+		err := d.writes.write(ctx, d, &queuedWrite{exec: func(ctx context.Context, e execer) (err error) {
+			n, err = insertOrder(ctx, e, o, data)
+			return err
+		}})
 		if err != nil {
 			return nil, false, err
 		}
@@ -148,7 +151,7 @@ func (d *DB) createOrder(ctx context.Context, o *simulator.Order) (*simulator.Or
 	return stored, false, tx.Commit()
 }
 
-// execer is what insertOrder needs from either a *sql.DB or a *sql.Tx.
+// execer is what an insert needs from either a *sql.DB or a *sql.Tx.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
@@ -264,6 +267,12 @@ func saveOrder(ctx context.Context, tx *sql.Tx, mchid, outOrderNo string, o *sim
 
 // ListOrders returns orders newest first by CreatedAt.
 func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simulator.Order, error) {
+	query, args := ordersQuery(f)
+	return listData(ctx, d, "orders", query, args, decodeOrder)
+}
+
+// ordersQuery is the query of ListOrders.
+func ordersQuery(f simulator.OrderFilter) (string, []any) {
 	var w where
 	w.eq("mchid", f.MchID)
 	w.eq("state", string(f.State))
@@ -271,10 +280,15 @@ func (d *DB) ListOrders(ctx context.Context, f simulator.OrderFilter) ([]*simula
 		w.add("created_at < ?", unixNano(f.CreatedBefore))
 	}
 	if !f.DeductionDueBy.IsZero() {
-		w.add("deduct_at <= ? + "+clockOffset("orders"), unixNano(f.DeductionDueBy))
+		// Due by its merchant's clock, a correlated bound no index can search by. So the query
+		// also says what the partial index orders_deduct_at holds (deduct_at IS NOT NULL) and a
+		// bound for every merchant (the latest clock), which SQLite searches that index by:
+		// given the merchant's bound alone, it read every order, by orders_created_at, each
+		// time the deductions' runner looked (every second at least).
+		due := unixNano(f.DeductionDueBy)
+		w.add("deduct_at IS NOT NULL AND deduct_at <= ? + (SELECT max(0, coalesce(max(offset_ns), 0)) FROM merchant_clocks) AND deduct_at <= ? + "+clockOffset("orders"), due, due)
 	}
-	query, args := w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
-	return listData(ctx, d, "orders", query, args, decodeOrder)
+	return w.query("SELECT data FROM orders", "created_at DESC, id DESC", f.Limit)
 }
 
 // NextDeductionDue returns the real time at which the earliest pending deduction comes due by

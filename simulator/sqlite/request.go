@@ -52,7 +52,8 @@ func (d *DB) SetRequestRetention(r simulator.RequestRetention) {
 }
 
 // LogRequest stores r and sets r.ID. Once the log holds more than its retention, the oldest
-// records go, down to nine tenths of it, so that trimming comes once in many requests.
+// records go, down to nine tenths of it, so that trimming comes once in many requests. It
+// returns once r is committed, which may be together with concurrent writes (see writeQueue).
 func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	diagnostic, err := jsonOrNull(r.Diagnostic, r.Diagnostic == nil)
 	if err != nil {
@@ -68,30 +69,43 @@ func (d *DB) LogRequest(ctx context.Context, r *simulator.RequestRecord) error {
 	}
 	size := int64(len(r.MchID) + len(r.Method) + len(r.Target) + len(r.RequestBody) + len(r.Code) + len(r.Message) +
 		len(r.ResponseBody) + len(diagnostic.String) + len(warnings.String) + len(fault.String))
-	res, err := d.db.ExecContext(ctx, `
+	l := &loggedRequest{record: r, diagnostic: diagnostic, warnings: warnings, fault: fault, size: size}
+	if err := d.writes.write(ctx, d, &queuedWrite{exec: l.insert, logged: l}); err != nil {
+		return fmt.Errorf("sqlite: log request: %w", err)
+	}
+	return nil
+}
+
+// loggedRequest is a record on its way into the table, with what its columns need.
+type loggedRequest struct {
+	record                      *simulator.RequestRecord
+	diagnostic, warnings, fault sql.NullString
+	size                        int64
+}
+
+// insert inserts the record and sets its ID.
+func (l *loggedRequest) insert(ctx context.Context, e execer) error {
+	r := l.record
+	res, err := e.ExecContext(ctx, `
 		INSERT INTO requests (time, mchid, method, target, request_body, status, code, message,
 			response_body, diagnostic, warnings, duration_ns, size, fault)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		unixNano(r.Time), r.MchID, r.Method, r.Target, r.RequestBody, r.Status, r.Code, r.Message,
-		r.ResponseBody, diagnostic, warnings, int64(r.Duration), size, fault)
+		r.ResponseBody, l.diagnostic, l.warnings, int64(r.Duration), l.size, l.fault)
 	if err != nil {
-		return fmt.Errorf("sqlite: log request: %w", err)
+		return err
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("sqlite: log request: %w", err)
-	}
-	r.ID = id
-	return d.trimRequests(ctx, size)
+	r.ID, err = res.LastInsertId()
+	return err
 }
 
-// trimRequests counts a new record of size, and deletes the oldest records when the log is
-// over its retention.
-func (d *DB) trimRequests(ctx context.Context, size int64) error {
+// trimRequests counts n new records of size bytes in all, and deletes the oldest records when
+// the log is over its retention.
+func (d *DB) trimRequests(ctx context.Context, n int, size int64) error {
 	l := &d.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.rows++
+	l.rows += n
 	l.bytes += size
 	maxRows, maxBytes := l.limits()
 	if l.rows <= maxRows && l.bytes <= maxBytes {

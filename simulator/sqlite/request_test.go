@@ -1,7 +1,10 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +103,58 @@ func TestListRequestsFiltersAndOrder(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("ListRequests(%+v) = %v, want %v", tc.f, got, tc.want)
+			}
+		}
+	})
+}
+
+// Concurrent calls' records are committed together: each still gets its own ID, and the log
+// holds every one of them once its call returns.
+func TestLogRequestConcurrent(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *sqlite.DB) {
+		ctx := t.Context()
+		const callers, each = 16, 25
+		var wg sync.WaitGroup
+		ids := make([][]int64, callers)
+		for g := range callers {
+			wg.Go(func() {
+				for i := range each {
+					r := &simulator.RequestRecord{Time: time.Now(), MchID: "m", Method: "POST", Target: fmt.Sprintf("/%d/%d", g, i)}
+					if err := db.LogRequest(ctx, r); err != nil {
+						t.Error(err)
+						return
+					}
+					// The record is there as soon as its call returns.
+					got, err := db.ListRequests(ctx, simulator.RequestFilter{MchID: "m", Limit: 1000})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !slices.ContainsFunc(got, func(l *simulator.RequestRecord) bool { return l.ID == r.ID && l.Target == r.Target }) {
+						t.Errorf("record %d (%s) is not in the log once logged", r.ID, r.Target)
+					}
+					ids[g] = append(ids[g], r.ID)
+				}
+			})
+		}
+		wg.Wait()
+
+		got, err := db.ListRequests(ctx, simulator.RequestFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := map[int64]string{}
+		for _, r := range got {
+			target[r.ID] = r.Target
+		}
+		if len(got) != callers*each || len(target) != callers*each {
+			t.Fatalf("%d records with %d IDs, want %d", len(got), len(target), callers*each)
+		}
+		for g := range callers {
+			for i, id := range ids[g] {
+				if want := fmt.Sprintf("/%d/%d", g, i); target[id] != want {
+					t.Errorf("record %d has target %q, want %q", id, target[id], want)
+				}
 			}
 		}
 	})
