@@ -185,18 +185,11 @@ func (s *Seed) refunded(ctx context.Context, svc *simulator.Service, refunds *si
 	return s.refund(ctx, refunds, m, o, clocks)
 }
 
-// createRequest is the create call for a seeded order: the file's fields over defaults that
-// make a valid order.
+// createRequest is the create call for a seeded order: the file's fields over the scenario
+// create's defaults.
 func (s *Seed) createRequest(m *simulator.Merchant, o *SeedOrder) (simulator.CreateOrderRequest, error) {
-	defaults := map[string]any{
-		"appid": m.AppIDs[0], "service_id": m.ServiceIDs[0],
-		"service_introduction": "共享充电宝租借",
-		"risk_fund":            map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 10000, "description": "充电宝预估费用"},
-		"time_range":           map[string]any{"start_time": simulator.OnAccept},
-		"notify_url":           s.NotifyURL,
-	}
 	var req simulator.CreateOrderRequest
-	err := remarshal(prune(overlay(defaults, o.Create)), &req)
+	err := remarshal(prune(overlay(createDefaults(m.AppIDs[0], m.ServiceIDs[0], s.NotifyURL), o.Create)), &req)
 	return req, err
 }
 

@@ -101,6 +101,15 @@ func TestSeedApply(t *testing.T) {
 	for no, state := range want {
 		checkOrderState(t, svc, no, state)
 	}
+	// An order whose file names no items gets the scenario create's one item of 200, as
+	// fixtures/README.md says, not a total of 0.
+	plain, err := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: "SEED-CONFIRMED-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.TotalAmount != 200 || len(plain.PostPayments) != 1 {
+		t.Errorf("SEED-CONFIRMED-0001: total_amount %d, post_payments %+v; want the default item of 200", plain.TotalAmount, plain.PostPayments)
+	}
 	expired, _ := svc.Orders.FindOrder(context.Background(), fixtures.DemoMchID, simulator.OrderKey{OutOrderNo: "SEED-EXPIRED-0001"})
 	if h := expired.Sim.History; len(h) != 2 || h[1].Cause != "clock: 30 days unconfirmed" || svc.Clocks.Now(expired.MchID).Sub(expired.Sim.CreatedAt) < simulator.OrderLifetime {
 		t.Errorf("the expired order's history = %+v, created %s", h, expired.Sim.CreatedAt)

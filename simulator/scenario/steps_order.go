@@ -13,21 +13,27 @@ import (
 // The merchant's order API. Each step sends a body of defaults that make a valid call, with the
 // step's fields laid over them: a scenario writes only what its story is about.
 
+// createDefaults are the fields of a create that neither a scenario step nor a seed names: a
+// valid order of the merchant's appid and service_id, one item of 200 fen.
+func createDefaults(appid, serviceID string, notifyURL any) map[string]any {
+	return map[string]any{
+		"appid":                appid,
+		"service_id":           serviceID,
+		"service_introduction": "共享充电宝租借",
+		"post_payments":        []any{map[string]any{"name": "租借费", "amount": int64(200), "description": "每小时 2 元"}},
+		"risk_fund":            map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": int64(10000), "description": "充电宝预估费用"},
+		"time_range":           map[string]any{"start_time": simulator.OnAccept},
+		"notify_url":           notifyURL,
+	}
+}
+
 // createStep is POST /v3/payscore/serviceorder.
 type createStep struct{ apiStep }
 
 func (c *createStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
 	m := s.merchant(st)
-	d := map[string]any{
-		"out_order_no":         s.numbered("create"),
-		"appid":                m.AppID,
-		"service_id":           m.ServiceID,
-		"service_introduction": "共享充电宝租借",
-		"post_payments":        []any{map[string]any{"name": "租借费", "amount": int64(200), "description": "每小时 2 元"}},
-		"risk_fund":            map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": int64(10000), "description": "充电宝预估费用"},
-		"time_range":           map[string]any{"start_time": simulator.OnAccept},
-		"notify_url":           s.env.vars["notify_url"],
-	}
+	d := createDefaults(m.AppID, m.ServiceID, s.env.vars["notify_url"])
+	d["out_order_no"] = s.numbered("create")
 	// An order without confirmation is for a user who authorized: the last one, by default.
 	if nuc, ok := c.args["need_user_confirm"].(bool); ok && !nuc {
 		if openid, ok := s.env.vars["openid"]; ok {
