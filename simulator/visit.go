@@ -58,16 +58,16 @@ type Visit struct {
 	// Declined is set when the user left an order through the in-page return without
 	// confirming it; Ineligible when Pay Score told the user 暂不满足 (a low score). In both
 	// cases the merchant gets a query_id for an order that is still CREATED.
-	Declined   bool              `json:"declined,omitempty"`
-	Ineligible bool              `json:"not_eligible,omitempty"`
+	Declined   bool `json:"declined,omitempty"`
+	Ineligible bool `json:"not_eligible,omitempty"`
 	// InvokerAppID is the appid of the merchant's mini-program (or APP, or official account)
 	// that opened Pay Score, when the caller names it; it must be the order's appid (4108).
-	InvokerAppID string `json:"invoker_appid,omitempty"`
-	Outcome    VisitOutcome      `json:"outcome,omitempty"`
-	QueryID    string            `json:"query_id,omitempty"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	InvokerAppID string       `json:"invoker_appid,omitempty"`
+	Outcome      VisitOutcome `json:"outcome,omitempty"`
+	QueryID      string       `json:"query_id,omitempty"`
+	Warnings     []string     `json:"warnings,omitempty"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
 
 	// OpenID is the user of the visit: the openid the caller named, else DefaultOpenID of the
 	// subject's appid. Confirming stores it on the order; authorizing binds it to the permission.

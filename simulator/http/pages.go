@@ -47,8 +47,8 @@ type pageData struct {
 	// AndroidBackAction is where the phone's own back button posts, shown under the page.
 	AndroidBackAction string
 	Warnings          []string
-	Visit      *simulator.Visit
-	Order      *simulator.Order
+	Visit             *simulator.Visit
+	Order             *simulator.Order
 
 	// Kind is the visit's page: confirm, not_eligible, confirmed, detail, authorize,
 	// authorized or result.
