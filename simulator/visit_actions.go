@@ -114,7 +114,7 @@ func (v *Visit) refusal(n VisitActionName) *Error {
 	case ActionReturn:
 		if v.BusinessType == BusinessUse && !v.Confirmed && !v.Ineligible {
 			return Errorf(CodeInvalidRequest, "用户尚未确认订单").
-				With("issue", "before confirming, the user leaves through the in-page return without confirming (decline) or the back icon; return follows a confirmation or the 暂不满足 page")
+				With("issue", "the in-page return button appears after the user confirms (or on the 暂不满足 page); before that the user leaves through decline (the in-page return without confirming) or the back icon")
 		}
 	case ActionBack, ActionAndroidBack:
 	default:
