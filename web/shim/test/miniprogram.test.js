@@ -12,62 +12,16 @@ const shim = require('../payscore-sim-miniprogram.js');
 const { createRuntime, merchantApp, LAUNCH } = require('./fake-wx.js');
 const { startSimulator, apiv3, createOrder, queryOrder, detailExtraData, control, visitsOf } = require('./simulator.js');
 
-const PAYSCORE = 'wxd8f3793ea3b935b8';
-const CONFIRM = '确认订单 confirm';
-const RETURN = '返回商户 return with params';
-const BACK = '左上角返回 back icon without params';
-const AUTHORIZE = '同意并开启 authorize';
-const DECLINE = '不确认并返回 decline, return with params';
-const NOT_ELIGIBLE = '暂不满足 not eligible (low score)';
-const ANDROID_BACK = '手机返回键 android back button';
-// The sheets the visit offers: an unconfirmed order's page, and a page left only by returning.
-const USE_SHEET = [CONFIRM, DECLINE, NOT_ELIGIBLE, BACK, ANDROID_BACK];
-const LEAVE_SHEET = [RETURN, BACK, ANDROID_BACK];
-// What openBusinessView's success gets after the back icon, or a return without a query_id.
-const OK = { errMsg: 'openBusinessView:ok', errCode: 0 };
-const PAGE = 'pages/order/order'; // the merchant page on top when it opens Pay Score
+const {
+  PAYSCORE, CONFIRM, RETURN, BACK, AUTHORIZE, USE_SHEET, LEAVE_SHEET, OK, PAGE, orderNo, waitFor, settle, callbacks,
+  merchant: bootMerchant,
+} = require('./harness.js');
 
 let sim;
 before(async () => { sim = await startSimulator(); });
 after(() => { if (sim) sim.stop(); });
 
-let orderSeq = 0;
-function orderNo(name) { return `shim-${name}-${process.pid}-${++orderSeq}`; }
-
-async function waitFor(what, cond, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms));
-
-// merchant boots a fake mini-program as a dev build's app.js would: the shim installed first,
-// then App({...}) and two wx.onAppShow listeners (and one wx.onAppHide listener).
-function merchant(t, { sheets, mode, legacy, nativeOpenBusinessView, pollInterval } = {}) {
-  const rt = createRuntime({ sheets, nativeOpenBusinessView, route: PAGE }).install();
-  const originals = { ...rt.wx };
-  shim.install({ simulator: sim.url, wx: rt.wx, mode, legacy, pollInterval });
-  const app = merchantApp(rt);
-  App(app.options); // the global App, as app.js calls it
-  const shown = [[], []];
-  const hidden = [];
-  rt.wx.onAppShow(function () { shown[0].push([...arguments]); rt.events.push('onAppShow#1'); });
-  rt.wx.onAppShow(function () { shown[1].push([...arguments]); rt.events.push('onAppShow#2'); });
-  rt.wx.onAppHide(function () { hidden.push([...arguments]); rt.events.push('onAppHide'); });
-  t.after(() => { shim.uninstall(); rt.remove(); });
-  return { rt, wx: rt.wx, app, log: app.log, shown, hidden, originals };
-}
-
-// callbacks are success/fail/complete that record their argument.
-function callbacks(rt) {
-  const got = { success: [], fail: [], complete: [] };
-  for (const k of Object.keys(got)) {
-    got[k + 'Fn'] = (res) => { got[k].push(res); rt.events.push(k); };
-  }
-  return { got, cbs: { success: got.successFn, fail: got.failFn, complete: got.completeFn } };
-}
+const merchant = (t, options) => bootMerchant(t, sim, options);
 
 // assertReturned checks that App.onShow and both onAppShow listeners got exactly `want`, once,
 // as one object which wx.getEnterOptionsSync returns from then on.
