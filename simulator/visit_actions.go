@@ -38,10 +38,6 @@ func (n VisitActionName) Leaves() bool {
 	return n == ActionReturn || n == ActionBack || n == ActionDecline || n == ActionAndroidBack
 }
 
-// Chrome reports whether the action is WeChat's rather than the page's: the top-left back icon
-// and the phone's back button, which every open visit has.
-func (n VisitActionName) Chrome() bool { return n == ActionBack || n == ActionAndroidBack }
-
 // VisitAction is one action a visit offers the user now, with what it does, so that the page,
 // the dashboard and the shims show the same choices and the same words.
 type VisitAction struct {
@@ -61,8 +57,9 @@ func (a VisitAction) LabelZH() string { zh, _, _ := strings.Cut(a.Label, " "); r
 func (a VisitAction) LabelEN() string { _, en, _ := strings.Cut(a.Label, " "); return en }
 
 // Actions lists what the user may do on the visit's page now, in the order the page shows them:
-// none once the user has left (an empty list, never nil, so that JSON shows []). It follows the same rule (Visit.refusal) that Confirm,
-// Authorize, Return and Back apply, so a screen cannot offer what the API would refuse. The
+// none once the user has left (an empty list, never nil, so that JSON shows []). It follows the
+// same rule (Visit.refusal) that Confirm, Authorize, Decline, NotEligible, Return, Back and
+// AndroidBack apply, so a screen cannot offer what the API would refuse. The
 // order or permission may still refuse an offered action for its own reasons (an expired
 // package or apply_permissions_token, an order revoked meanwhile), as on WeChat's page.
 func (v *Visit) Actions() []VisitAction {
