@@ -80,18 +80,7 @@ func (v *Visit) refusal(n VisitActionName) *Error {
 	}
 	switch n {
 	case ActionConfirm:
-		if v.BusinessType != BusinessUse {
-			return Errorf(CodeInvalidRequest, "当前页面无确认操作").
-				With("issue", fmt.Sprintf("a %s visit has nothing to confirm; only wxpayScoreUse visits do", v.BusinessType))
-		}
-		if v.Confirmed {
-			// Confirm takes a repeat as a harmless no-op; the page only loses the button.
-			return Errorf(CodeInvalidRequest, "用户已确认订单").
-				With("issue", "the user already confirmed this order; the page now offers the in-page return button")
-		}
-		if v.Ineligible {
-			return notEligibleError()
-		}
+		return v.confirmRefusal()
 	case ActionDecline, ActionNotEligible:
 		return v.unconfirmedRefusal(n)
 	case ActionAuthorize:
@@ -116,6 +105,23 @@ func (v *Visit) refusal(n VisitActionName) *Error {
 	case ActionBack, ActionAndroidBack:
 	default:
 		return ParamError("action", string(n), "is not an action of the Pay Score page")
+	}
+	return nil
+}
+
+// confirmRefusal is the rule of the confirm button: an order's page, not yet confirmed, whose
+// user Pay Score did not find ineligible.
+func (v *Visit) confirmRefusal() *Error {
+	switch {
+	case v.BusinessType != BusinessUse:
+		return Errorf(CodeInvalidRequest, "当前页面无确认操作").
+			With("issue", fmt.Sprintf("a %s visit has nothing to confirm; only wxpayScoreUse visits do", v.BusinessType))
+	case v.Confirmed:
+		// Confirm takes a repeat as a harmless no-op; the page only loses the button.
+		return Errorf(CodeInvalidRequest, "用户已确认订单").
+			With("issue", "the user already confirmed this order; the page now offers the in-page return button")
+	case v.Ineligible:
+		return notEligibleError()
 	}
 	return nil
 }
