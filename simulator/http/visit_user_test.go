@@ -96,6 +96,20 @@ func TestVisitUserChoices(t *testing.T) {
 		}
 	})
 
+	t.Run("the default user authorizes and confirms as one openid", func(t *testing.T) {
+		enable := visitOpenEnable(t, sim, c, "CHOICE-AUTH")
+		st, authorized := visitPost(t, sim, "/sim/v1/visits/"+enable["visit_id"].(string)+"/authorize", nil)
+		if st != http.StatusOK {
+			t.Fatalf("authorize: %d %v", st, authorized)
+		}
+		id := open(t, "choice-same-user", nil)
+		st, confirmed := visitPost(t, sim, "/sim/v1/visits/"+id+"/confirm", nil)
+		want := simulator.DefaultOpenID(fixtures.DemoAppID)
+		if st != http.StatusOK || authorized["openid"] != want || lifeDig(confirmed, "order", "openid") != want {
+			t.Errorf("authorized as %v, confirmed as %v; want both the default user %s of the appid", authorized["openid"], lifeDig(confirmed, "order", "openid"), want)
+		}
+	})
+
 	t.Run("4108", func(t *testing.T) {
 		st, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{
 			"businessType": "wxpayScoreUse", "extraData": map[string]any{"package": visitCreate(t, c, "choice-4108")},
