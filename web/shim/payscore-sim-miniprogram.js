@@ -348,15 +348,18 @@ function finish(ctx, navigateBack) {
       return;
     }
     var visit = res.data;
+    // The web-view page goes first: the runtime shows the merchant's page once the route has
+    // changed, after App.onShow; openBusinessView answers once the page is back.
+    var back = navigateBack && ctx.onPage;
+    if (back) {
+      ctx.onPage = false;
+      s.wx.navigateBack({ delta: 1, complete: function () { if (state === s && !s.coldStart) answer(ctx, visit); } });
+    }
     if (s.coldStart) {
       relaunch(ctx, visit.appShow);
       return;
     }
-    // The web-view page goes first: the runtime shows the merchant's page once the route has
-    // changed, after App.onShow; openBusinessView answers once the page is back.
-    if (navigateBack && ctx.onPage) {
-      ctx.onPage = false;
-      s.wx.navigateBack({ delta: 1, complete: function () { if (state === s) answer(ctx, visit); } });
+    if (back) {
       show(ctx, visit.appShow);
       return;
     }

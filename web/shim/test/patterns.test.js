@@ -219,35 +219,38 @@ test('Taro- and uni-app-style wrappers read wx.openBusinessView when called, so 
   await waitFor('the second return', () => m.log.onShow.length === 2);
 });
 
-test('cold start: App.onLaunch then App.onShow, both with scene 1038 and the referrerInfo', async (t) => {
-  const m = merchant(t, 'actionSheet', ['confirm', 'return'], {
-    coldStart: true,
-    // The relaunched app registers its listener again in onLaunch, as app.js does.
-    app: (options, rt) => {
-      const launch = options.onLaunch;
-      options.onLaunch = function (o) {
-        launch.call(this, o);
-        rt.wx.onAppShow(() => rt.events.push('onAppShow#relaunched'));
-      };
-    },
-  });
-  const { got, cbs } = callbacks(m.rt);
-  const no = orderNo('cold');
-  m.wx.openBusinessView({ businessType: 'wxpayScoreUse', extraData: { package: await createOrder(sim, no) }, ...cbs });
-  await waitFor('App.onShow', () => m.log.onShow.length === 1);
-  await settle(100);
+for (const mode of MODES) {
+  test(`${mode}: cold start: App.onLaunch then App.onShow, both with scene 1038 and the referrerInfo`, async (t) => {
+    const m = merchant(t, mode, ['confirm', 'return'], {
+      coldStart: true,
+      // The relaunched app registers its listener again in onLaunch, as app.js does.
+      app: (options, rt) => {
+        const launch = options.onLaunch;
+        options.onLaunch = function (o) {
+          launch.call(this, o);
+          rt.wx.onAppShow(() => rt.events.push('onAppShow#relaunched'));
+        };
+      },
+    });
+    const { got, cbs } = callbacks(m.rt);
+    const no = orderNo('cold');
+    m.wx.openBusinessView({ businessType: 'wxpayScoreUse', extraData: { package: await createOrder(sim, no) }, ...cbs });
+    await m.user();
+    await waitFor('App.onShow', () => m.log.onShow.length === 1);
+    await settle(100);
 
-  const queryID = (await visitsOf(sim, no))[0].query_id;
-  const want = { scene: 1038, path: PAGE, query: {}, referrerInfo: { appId: PAYSCORE, extraData: { query_id: queryID } } };
-  assert.deepStrictEqual(m.log.onLaunch, [want]);
-  assert.deepStrictEqual(m.log.onShow[0].args, [want]);
-  assert.deepStrictEqual(m.rt.events.slice(-3), ['App.onLaunch', 'App.onShow', 'onAppShow#relaunched']);
-  assert.deepStrictEqual(m.shown, [[], []], 'the listeners of the killed app are gone');
-  assert.deepStrictEqual([got.success, got.fail, got.complete], [[], [], []], "the killed app's callbacks never run");
-  assert.deepStrictEqual(m.wx.getLaunchOptionsSync(), want);
-  assert.equal(m.wx.getEnterOptionsSync(), m.wx.getLaunchOptionsSync());
-  assert.equal((await queryOrder(sim, 'query_id', queryID)).state, 'DOING');
-});
+    const queryID = (await visitsOf(sim, no))[0].query_id;
+    const want = { scene: 1038, path: PAGE, query: {}, referrerInfo: { appId: PAYSCORE, extraData: { query_id: queryID } } };
+    assert.deepStrictEqual(m.log.onLaunch, [want]);
+    assert.deepStrictEqual(m.log.onShow[0].args, [want]);
+    assert.deepStrictEqual(m.rt.events.slice(-3), ['App.onLaunch', 'App.onShow', 'onAppShow#relaunched']);
+    assert.deepStrictEqual(m.shown, [[], []], 'the listeners of the killed app are gone');
+    assert.deepStrictEqual([got.success, got.fail, got.complete], [[], [], []], "the killed app's callbacks never run");
+    assert.deepStrictEqual(m.wx.getLaunchOptionsSync(), want);
+    assert.equal(m.wx.getEnterOptionsSync(), m.wx.getLaunchOptionsSync());
+    assert.equal((await queryOrder(sim, 'query_id', queryID)).state, 'DOING');
+  });
+}
 
 test('opening Pay Score again in success waits for the first visit; a second call meanwhile fails', async (t) => {
   const m = merchant(t, 'actionSheet', ['confirm', 'return', 'return']);
