@@ -22,6 +22,12 @@ type OpenVisitRequest struct {
 	QueryString  *string                    `json:"queryString"`
 	AppID        string                     `json:"appId"`
 	Path         string                     `json:"path"`
+	// OpenID names the user who visits (a test's or a shim's); empty is the default user of
+	// the subject's appid (DefaultOpenID).
+	OpenID string `json:"openid"`
+	// InvokerAppID is the appid of the mini-program (or APP, or official account) that calls
+	// Pay Score, when the caller names it: WeChat refuses one that is not the order's (4108).
+	InvokerAppID string `json:"invoker_appid"`
 }
 
 // Front-end error codes that the Pay Score mini-program shows, from WeChat's FAQ.
@@ -30,6 +36,7 @@ const (
 	errCodePackageMissing   = 4185      // package empty, wrong businessType or path
 	errCodePackageInvalid   = 4186
 	errCodeAccountMismatch  = 4188
+	errCodeAppIDMismatch    = 4108
 	errCodeServiceInvalid   = 4189
 	errCodeOrderNotFound    = 3961
 	packageLifetime         = time.Hour

@@ -80,21 +80,21 @@ func completeRequest(total int64) simulator.CompleteRequest {
 // domain's own transitions, so that the states are the ones the operations reach.
 var orderStates = map[string]func(o *simulator.Order) error{
 	"CREATED":            func(*simulator.Order) error { return nil },
-	"DOING/USER_CONFIRM": func(o *simulator.Order) error { return o.Confirm(testNow) },
+	"DOING/USER_CONFIRM": func(o *simulator.Order) error { return o.Confirm(testOpenID, testNow) },
 	"DOING/MCH_COMPLETE USER_PAYING": func(o *simulator.Order) error {
-		if err := o.Confirm(testNow); err != nil {
+		if err := o.Confirm(testOpenID, testNow); err != nil {
 			return err
 		}
 		return o.Complete(completeRequest(300), testNow, plan(simulator.DeductFail))
 	},
 	"DOING/MCH_COMPLETE USER_PAYING deducting": func(o *simulator.Order) error {
-		if err := o.Confirm(testNow); err != nil {
+		if err := o.Confirm(testOpenID, testNow); err != nil {
 			return err
 		}
 		return o.Complete(completeRequest(300), testNow, plan(simulator.DeductImmediately))
 	},
 	"DONE USER_PAID": func(o *simulator.Order) error {
-		if err := o.Confirm(testNow); err != nil {
+		if err := o.Confirm(testOpenID, testNow); err != nil {
 			return err
 		}
 		if err := o.Complete(completeRequest(300), testNow, plan(simulator.DeductImmediately)); err != nil {

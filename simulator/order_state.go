@@ -77,12 +77,13 @@ func (c *check) amounts(payments []PostPayment, discounts []PostDiscount, total 
 
 func (o *Order) isDeposit() bool { return slices.Contains(depositRiskFunds, o.RiskFund.Name) }
 
-// Confirm is the user confirming the order on the Pay Score page.
-func (o *Order) Confirm(now time.Time) error {
+// Confirm is the user openid confirming the order on the Pay Score page; the order is theirs from
+// then on (openid in queries, USER_CONFIRM, USER_PAID and sync).
+func (o *Order) Confirm(openid string, now time.Time) error {
 	if o.State != StateCreated {
 		return o.stateError(OpConfirm, "CREATED")
 	}
-	o.State, o.StateDescription = StateDoing, UserConfirm
+	o.State, o.StateDescription, o.OpenID = StateDoing, UserConfirm, openid
 	if o.TimeRange.StartTime == OnAccept {
 		o.TimeRange.StartTime = FormatCompact(now)
 	}

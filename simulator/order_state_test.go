@@ -12,7 +12,7 @@ import (
 
 // orderOps are the operations of the order state machine, each as the Service applies it.
 var orderOps = map[string]func(o *simulator.Order) error{
-	"confirm": func(o *simulator.Order) error { return o.Confirm(testNow) },
+	"confirm": func(o *simulator.Order) error { return o.Confirm(testOpenID, testNow) },
 	"cancel": func(o *simulator.Order) error {
 		return o.Cancel(simulator.CancelRequest{AppID: testAppID, Reason: "用户取消"}, false)
 	},

@@ -211,11 +211,12 @@ func (v *Visit) Authorize(openid string, now time.Time) error {
 	return nil
 }
 
-// DefaultOpenID is the openid the simulated user has under appid in a visit when the test names
-// none: shaped like production's (28 characters, "oUpF8u" and URL-safe base64), and the same
-// every time for the same appid and visit.
-func DefaultOpenID(appid, visitID string) string {
-	sum := sha256.Sum256([]byte(appid + "\x00" + visitID))
+// DefaultOpenID is the openid of the simulated user under appid, for a visit whose caller names
+// no user: shaped like production's (28 characters, "oUpF8u" and URL-safe base64), the same
+// every time for the same appid, and different for another appid, as an openid is per user and
+// per appid (reference 9.1).
+func DefaultOpenID(appid string) string {
+	sum := sha256.Sum256([]byte("payscore-sim default user\x00" + appid))
 	return "oUpF8u" + base64.RawURLEncoding.EncodeToString(sum[:])[:22]
 }
 

@@ -451,7 +451,7 @@ func (s *Service) openEnable(ctx context.Context, v *Visit) (*Permission, error)
 }
 
 // AuthorizeVisit is the user authorizing the service on a wxpayScoreEnable page, as openid;
-// empty openid is the visit's default user (DefaultOpenID).
+// empty openid is the visit's user (the one it was opened with, else DefaultOpenID).
 func (s *Service) AuthorizeVisit(ctx context.Context, id, openid string) (*Visit, error) {
 	if openid != "" {
 		var c check
@@ -467,7 +467,10 @@ func (s *Service) AuthorizeVisit(ctx context.Context, id, openid string) (*Visit
 	// An order's visit has nothing to authorize: Visit.Authorize says so.
 	if p := v.Permission; p != nil {
 		if openid == "" {
-			openid = DefaultOpenID(p.AppID, v.ID)
+			openid = v.OpenID
+		}
+		if openid == "" { // a visit stored before visits had a user
+			openid = DefaultOpenID(p.AppID)
 		}
 		// A user has one authorization per appid and service; the store enforces it too, this
 		// check only words it.

@@ -221,10 +221,10 @@ func TestVisitsShareOneStore(t *testing.T) {
 	if _, err := svc.AuthorizeVisit(ctx, use.ID, ""); codeOf(err) != simulator.CodeInvalidRequest {
 		t.Errorf("authorize on an order's visit: %v, want INVALID_REQUEST", err)
 	}
-	if _, err := svc.ConfirmVisit(ctx, enable.ID); codeOf(err) != simulator.CodeInvalidRequest {
+	if _, err := svc.ConfirmVisit(ctx, enable.ID, ""); codeOf(err) != simulator.CodeInvalidRequest {
 		t.Errorf("confirm on an authorization's visit: %v, want INVALID_REQUEST", err)
 	}
-	if v, err := svc.ConfirmVisit(ctx, use.ID); err != nil || v.Order.State != simulator.StateDoing {
+	if v, err := svc.ConfirmVisit(ctx, use.ID, ""); err != nil || v.Order.State != simulator.StateDoing {
 		t.Fatalf("confirm: %+v, %v", v, err)
 	}
 	if _, err := svc.AuthorizeVisit(ctx, enable.ID, testOpenID); err != nil {

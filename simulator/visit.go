@@ -37,6 +37,9 @@ const (
 	ReturnWithParams VisitOutcome = "return_with_params"
 	// BackWithoutParams is the top-left back icon (or a swipe back): nothing comes back.
 	BackWithoutParams VisitOutcome = "back_without_params"
+	// AndroidBackButton is the phone's own back button (Android): nothing comes back, and
+	// wx.openBusinessView ends in fail (reference 9.3).
+	AndroidBackButton VisitOutcome = "android_back"
 )
 
 // Visit is one visit of the user to the Pay Score mini-program, opened by the merchant's
@@ -52,18 +55,29 @@ type Visit struct {
 	MchID      string            `json:"mchid"`
 	OutOrderNo string            `json:"out_order_no"`
 	Confirmed  bool              `json:"confirmed"`
-	Outcome    VisitOutcome      `json:"outcome,omitempty"`
-	QueryID    string            `json:"query_id,omitempty"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	// Declined is set when the user left an order through the in-page return without
+	// confirming it; Ineligible when Pay Score told the user 暂不满足 (a low score). In both
+	// cases the merchant gets a query_id for an order that is still CREATED.
+	Declined   bool `json:"declined,omitempty"`
+	Ineligible bool `json:"not_eligible,omitempty"`
+	// InvokerAppID is the appid of the merchant's mini-program (or APP, or official account)
+	// that opened Pay Score, when the caller names it; it must be the order's appid (4108).
+	InvokerAppID string       `json:"invoker_appid,omitempty"`
+	Outcome      VisitOutcome `json:"outcome,omitempty"`
+	QueryID      string       `json:"query_id,omitempty"`
+	Warnings     []string     `json:"warnings,omitempty"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+
+	// OpenID is the user of the visit: the openid the caller named, else DefaultOpenID of the
+	// subject's appid. Confirming stores it on the order; authorizing binds it to the permission.
+	OpenID string `json:"openid,omitempty"`
 
 	// A wxpayScoreEnable visit grants the permission PermissionID (authorization_code
-	// AuthorizationCode); once the user authorized, OpenID is the user who did.
+	// AuthorizationCode).
 	PermissionID      string `json:"permission_id,omitempty"`
 	AuthorizationCode string `json:"authorization_code,omitempty"`
 	Authorized        bool   `json:"authorized,omitempty"`
-	OpenID            string `json:"openid,omitempty"`
 
 	// The visit's subject, as it is now: the Order a wxpayScoreUse or wxpayScoreDetail visit
 	// shows, or the Permission a wxpayScoreEnable visit grants. A visit the VisitStore returns
@@ -103,9 +117,10 @@ func (v *Visit) endedError(action string) *Error {
 		With("issue", fmt.Sprintf("the visit already ended with %s; %s is no longer possible", v.Outcome, action))
 }
 
-// Confirm is the user tapping 确认 on the confirmation page. Confirming an already confirmed
-// visit changes nothing, so a double tap or a retried request is harmless.
-func (v *Visit) Confirm(now time.Time) error {
+// Confirm is the user tapping 确认 on the confirmation page, as openid ("" is the visit's
+// user). Confirming an already confirmed visit changes nothing, so a double tap or a retried
+// request is harmless.
+func (v *Visit) Confirm(openid string, now time.Time) error {
 	if err := v.refusal(ActionConfirm); err != nil {
 		if v.Confirmed && !v.Ended() {
 			return nil // a repeat: not an action the page offers, but harmless
@@ -116,10 +131,16 @@ func (v *Visit) Confirm(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := o.Confirm(now); err != nil {
+	if openid == "" {
+		openid = v.OpenID
+	}
+	if openid == "" { // a visit stored before visits had a user
+		openid = DefaultOpenID(o.AppID)
+	}
+	if err := o.Confirm(openid, now); err != nil {
 		return err
 	}
-	v.Confirmed = true
+	v.Confirmed, v.OpenID = true, openid
 	return nil
 }
 
@@ -131,6 +152,12 @@ func (v *Visit) Return(newQueryID func() string) error {
 	if err := v.refusal(ActionReturn); err != nil {
 		return err
 	}
+	return v.returnWithParams(newQueryID)
+}
+
+// returnWithParams ends the visit through the in-page return button; an order's visit issues a
+// query_id, whatever the order's state.
+func (v *Visit) returnWithParams(newQueryID func() string) error {
 	if v.BusinessType == BusinessUse {
 		o, err := v.order()
 		if err != nil {
@@ -140,6 +167,40 @@ func (v *Visit) Return(newQueryID func() string) error {
 		o.Sim.QueryIDs = append(o.Sim.QueryIDs, v.QueryID)
 	}
 	v.Outcome = ReturnWithParams
+	return nil
+}
+
+// Decline is the user leaving the confirmation page through the in-page return button without
+// confirming: the merchant gets a query_id as after a confirmation, for an order still
+// CREATED ("带有返回参数不代表订单确认成功", reference 1.7 and 9.3).
+func (v *Visit) Decline(newQueryID func() string) error {
+	if err := v.refusal(ActionDecline); err != nil {
+		return err
+	}
+	if err := v.returnWithParams(newQueryID); err != nil {
+		return err
+	}
+	v.Declined = true
+	return nil
+}
+
+// NotEligible is Pay Score refusing the user (a low Pay Score): the page becomes "暂不满足",
+// whose only button is the in-page return; the order stays CREATED.
+func (v *Visit) NotEligible() error {
+	if err := v.refusal(ActionNotEligible); err != nil {
+		return err
+	}
+	v.Ineligible = true
+	return nil
+}
+
+// AndroidBack is the phone's own back button: the visit ends and the merchant gets nothing
+// back; wx.openBusinessView calls fail.
+func (v *Visit) AndroidBack() error {
+	if err := v.refusal(ActionAndroidBack); err != nil {
+		return err
+	}
+	v.Outcome = AndroidBackButton
 	return nil
 }
 
@@ -196,7 +257,7 @@ func (v *Visit) H5Callback() *H5Callback {
 			cb.ExtraData = map[string]string{"query_id": v.QueryID}
 		}
 		return cb
-	case BackWithoutParams:
+	case BackWithoutParams, AndroidBackButton:
 		return &H5Callback{ErrCode: 1, ErrMsg: "openBusinessView:cancel"}
 	}
 	return nil

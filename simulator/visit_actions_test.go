@@ -12,19 +12,31 @@ import (
 // would refuse the action (an order revoked meanwhile, an expired token, a store that did not
 // load it) does not take the button away: WeChat's page shows it and reports the failure.
 var visitActions = map[string][]simulator.VisitActionName{
-	"wxpayScoreUse, open":                          {simulator.ActionConfirm, simulator.ActionBack},
-	"wxpayScoreUse, open, order revoked meanwhile": {simulator.ActionConfirm, simulator.ActionBack},
-	"wxpayScoreUse, open, order not loaded":        {simulator.ActionConfirm, simulator.ActionBack},
-	"wxpayScoreUse, confirmed":                     {simulator.ActionReturn, simulator.ActionBack},
-	"wxpayScoreUse, confirmed, order not loaded":   {simulator.ActionReturn, simulator.ActionBack},
+	"wxpayScoreUse, open":                          useOpenActions,
+	"wxpayScoreUse, open, order revoked meanwhile": useOpenActions,
+	"wxpayScoreUse, open, order not loaded":        useOpenActions,
+	"wxpayScoreUse, not eligible":                  leaveActions,
+	"wxpayScoreUse, confirmed":                     leaveActions,
+	"wxpayScoreUse, confirmed, order not loaded":   leaveActions,
 	"wxpayScoreUse, left":                          {},
-	"wxpayScoreDetail, open":                       {simulator.ActionReturn, simulator.ActionBack},
-	"wxpayScoreEnable, open":                       {simulator.ActionAuthorize, simulator.ActionReturn, simulator.ActionBack},
-	"wxpayScoreEnable, token expired":              {simulator.ActionAuthorize, simulator.ActionReturn, simulator.ActionBack},
-	"wxpayScoreEnable, authorized":                 {simulator.ActionReturn, simulator.ActionBack},
+	"wxpayScoreDetail, open":                       leaveActions,
+	"wxpayScoreEnable, open":                       enableActions,
+	"wxpayScoreEnable, token expired":              enableActions,
+	"wxpayScoreEnable, authorized":                 leaveActions,
 	"wxpayScoreEnable, left":                       {},
-	"wxpayScoreEnable, permission not loaded":      {simulator.ActionAuthorize, simulator.ActionReturn, simulator.ActionBack},
+	"wxpayScoreEnable, permission not loaded":      enableActions,
 }
+
+var (
+	// useOpenActions are the confirmation page's: confirm, decline (the in-page return without
+	// confirming), not eligible (Pay Score refusing the user), and WeChat's two ways back.
+	useOpenActions = []simulator.VisitActionName{simulator.ActionConfirm, simulator.ActionDecline, simulator.ActionNotEligible,
+		simulator.ActionBack, simulator.ActionAndroidBack}
+	leaveActions  = []simulator.VisitActionName{simulator.ActionReturn, simulator.ActionBack, simulator.ActionAndroidBack}
+	enableActions = append([]simulator.VisitActionName{simulator.ActionAuthorize}, leaveActions...)
+	// leaving are the actions that end a visit.
+	leaving = []simulator.VisitActionName{simulator.ActionDecline, simulator.ActionReturn, simulator.ActionBack, simulator.ActionAndroidBack}
+)
 
 // TestVisitActions lists what a visit offers in each state, with a label and an effect for
 // each, and an empty list (never nil, so that JSON shows []) once the user has left.
@@ -45,7 +57,7 @@ func TestVisitActions(t *testing.T) {
 			if a.Label == "" || a.Effect == "" || a.LabelZH() == "" || a.LabelEN() == "" {
 				t.Errorf("%s: %s has label %q, effect %q; want both, the label in Chinese and English", state, a.Name, a.Label, a.Effect)
 			}
-			if a.Leaves != a.Name.Leaves() || a.Leaves != (a.Name == simulator.ActionReturn || a.Name == simulator.ActionBack) {
+			if a.Leaves != a.Name.Leaves() || a.Leaves != slices.Contains(leaving, a.Name) {
 				t.Errorf("%s: %s leaves %v", state, a.Name, a.Leaves)
 			}
 		}
@@ -106,12 +118,12 @@ func TestVisitActionEffects(t *testing.T) {
 }
 
 func TestParseVisitActionName(t *testing.T) {
-	for _, s := range []string{"confirm", "authorize", "return", "back"} {
+	for _, s := range []string{"confirm", "authorize", "decline", "not_eligible", "return", "back", "android_back"} {
 		if n, err := simulator.ParseVisitActionName(s); err != nil || string(n) != s {
 			t.Errorf("ParseVisitActionName(%q) = %q, %v", s, n, err)
 		}
 	}
-	for _, s := range []string{"", "Confirm", "cancel", "return "} {
+	for _, s := range []string{"", "Confirm", "cancel", "return ", "androidBack", "not-eligible"} {
 		if _, err := simulator.ParseVisitActionName(s); simulator.ErrorCode(err) != simulator.CodeParamError {
 			t.Errorf("ParseVisitActionName(%q): %v, want PARAM_ERROR", s, err)
 		}

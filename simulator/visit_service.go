@@ -17,7 +17,10 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 	if verr != nil {
 		return nil, verr
 	}
-	v := &Visit{ID: uuid.NewString(), BusinessType: bt, Form: form, Params: params}
+	if err := checkVisitUser(r.OpenID, r.InvokerAppID); err != nil {
+		return nil, err
+	}
+	v := &Visit{ID: uuid.NewString(), BusinessType: bt, Form: form, Params: params, InvokerAppID: r.InvokerAppID}
 	var err error
 	switch bt {
 	case BusinessUse:
@@ -30,6 +33,16 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 	if err != nil {
 		return nil, err
 	}
+	appid := v.subjectAppID()
+	if v.InvokerAppID != "" && v.InvokerAppID != appid {
+		return nil, frontendError(CodeInvalidRequest, errCodeAppIDMismatch, "appid 与下单 appid 不一致",
+			fmt.Sprintf("the invoking appid %s is not the appid %s the merchant created the %s with; call Pay Score from the mini-program (or APP) of that appid", v.InvokerAppID, appid, v.subjectName())).
+			With("field", "invoker_appid")
+	}
+	v.OpenID = r.OpenID
+	if v.OpenID == "" {
+		v.OpenID = DefaultOpenID(appid)
+	}
 	if o := v.Order; o != nil {
 		v.MchID, v.OutOrderNo = o.MchID, o.OutOrderNo
 	}
@@ -40,6 +53,40 @@ func (s *Service) OpenVisit(ctx context.Context, r OpenVisitRequest) (*Visit, er
 		return nil, fmt.Errorf("open visit: %w", err)
 	}
 	return v, nil
+}
+
+// checkVisitUser checks the user and the invoking appid a caller names, when it names them.
+func checkVisitUser(openid, invokerAppID string) error {
+	var c check
+	if openid != "" {
+		c.openID(openid)
+	}
+	c.str("invoker_appid", invokerAppID, 0, 32)
+	if c.err != nil {
+		return c.err
+	}
+	return nil
+}
+
+// subjectAppID is the appid of the visit's order or permission: the appid its openids belong to.
+func (v *Visit) subjectAppID() string {
+	if v.Order != nil {
+		return v.Order.AppID
+	}
+	if v.Permission != nil {
+		return v.Permission.AppID
+	}
+	return ""
+}
+
+func (v *Visit) subjectName() string {
+	if v.Permission != nil {
+		return "authorization " + v.Permission.AuthorizationCode
+	}
+	if v.Order != nil {
+		return "order " + v.Order.OutOrderNo
+	}
+	return "visit"
 }
 
 // signedMerchant checks a signed form and returns the merchant it names.
@@ -174,9 +221,27 @@ func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*
 	return v, nil
 }
 
-// ConfirmVisit is the user confirming the order.
-func (s *Service) ConfirmVisit(ctx context.Context, id string) (*Visit, error) {
-	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit) error { return v.Confirm(s.Clocks.Now(v.MchID)) })
+// ConfirmVisit is the user confirming the order, as openid; empty openid is the visit's user.
+func (s *Service) ConfirmVisit(ctx context.Context, id, openid string) (*Visit, error) {
+	if err := checkVisitUser(openid, ""); err != nil {
+		return nil, err
+	}
+	return s.updateVisit(ctx, id, "user: confirm", func(v *Visit) error { return v.Confirm(openid, s.Clocks.Now(v.MchID)) })
+}
+
+// DeclineVisit is the user leaving through the in-page return without confirming.
+func (s *Service) DeclineVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.updateVisit(ctx, id, "user: decline (return without confirming)", func(v *Visit) error { return v.Decline(newQueryID) })
+}
+
+// NotEligibleVisit is Pay Score finding the user not eligible (暂不满足).
+func (s *Service) NotEligibleVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.updateVisit(ctx, id, "user: not eligible (暂不满足)", (*Visit).NotEligible)
+}
+
+// AndroidBackVisit is the user pressing the phone's back button.
+func (s *Service) AndroidBackVisit(ctx context.Context, id string) (*Visit, error) {
+	return s.updateVisit(ctx, id, "user: android back button", (*Visit).AndroidBack)
 }
 
 // ReturnVisit is the user tapping the in-page return button.

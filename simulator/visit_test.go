@@ -10,7 +10,10 @@ import (
 
 // visitOps are the user's actions on a visit, each as the Service applies it.
 var visitOps = map[string]func(v *simulator.Visit) error{
-	"confirm":                   func(v *simulator.Visit) error { return v.Confirm(testNow) },
+	"confirm":                   func(v *simulator.Visit) error { return v.Confirm("", testNow) },
+	"decline":                   func(v *simulator.Visit) error { return v.Decline(func() string { return "QUERY-1" }) },
+	"not_eligible":              (*simulator.Visit).NotEligible,
+	"android_back":              (*simulator.Visit).AndroidBack,
 	"return":                    func(v *simulator.Visit) error { return v.Return(func() string { return "QUERY-1" }) },
 	"back":                      (*simulator.Visit).Back,
 	"authorize":                 func(v *simulator.Visit) error { return v.Authorize(testOpenID, testNow) },
@@ -49,6 +52,11 @@ var visitStates = map[string]func(t *testing.T) *simulator.Visit{
 	},
 	"wxpayScoreUse, open, order not loaded": func(*testing.T) *simulator.Visit {
 		return visitOf(simulator.BusinessUse, nil, nil)
+	},
+	"wxpayScoreUse, not eligible": func(t *testing.T) *simulator.Visit {
+		v := visitOf(simulator.BusinessUse, orderIn(t, created), nil)
+		v.Ineligible = true
+		return v
 	},
 	"wxpayScoreUse, confirmed": func(t *testing.T) *simulator.Visit {
 		v := visitOf(simulator.BusinessUse, orderIn(t, confirmed), nil)
@@ -96,12 +104,16 @@ var visitStates = map[string]func(t *testing.T) *simulator.Visit{
 // visitStateOf names where the user is on the page.
 func visitStateOf(v *simulator.Visit) string {
 	switch {
+	case v.Declined && v.QueryID != "":
+		return "declined with query_id"
 	case v.Outcome == simulator.ReturnWithParams && v.QueryID != "":
 		return "returned with query_id"
 	case v.Outcome != "":
 		return string(v.Outcome)
 	case v.Authorized:
 		return "authorized"
+	case v.Ineligible:
+		return "not eligible"
 	case v.Confirmed:
 		return "confirmed"
 	}
@@ -132,6 +144,7 @@ const (
 	use         = "wxpayScoreUse, open"
 	useRevoked  = "wxpayScoreUse, open, order revoked meanwhile"
 	useNoOrder  = "wxpayScoreUse, open, order not loaded"
+	useInelig   = "wxpayScoreUse, not eligible"
 	useConfirm  = "wxpayScoreUse, confirmed"
 	useConfNone = "wxpayScoreUse, confirmed, order not loaded"
 	useLeft     = "wxpayScoreUse, left"
@@ -146,6 +159,7 @@ const (
 	available = string(simulator.AuthorizationAvailable)
 	returned  = string(simulator.ReturnWithParams)
 	back      = string(simulator.BackWithoutParams)
+	android   = string(simulator.AndroidBackButton)
 	invalid   = simulator.CodeInvalidRequest
 	// storeFault is the code of an error that is not a client's: a visit without its subject.
 	storeFault = simulator.CodeSystemError
@@ -161,6 +175,7 @@ var visitTransitions = []visitTransition{
 	{op: "confirm", from: useConfirm, want: "confirmed", subject: confirmed}, // a double tap
 	{op: "confirm", from: useConfNone, want: "confirmed", subject: "none"},
 	{op: "confirm", from: useLeft, code: invalid},
+	{op: "confirm", from: useInelig, code: invalid}, // the 暂不满足 page has no confirm
 	{op: "confirm", from: detail, code: invalid},
 	{op: "confirm", from: enable, code: invalid},
 	{op: "confirm", from: enableLate, code: invalid},
@@ -174,6 +189,7 @@ var visitTransitions = []visitTransition{
 	{op: "return", from: useConfirm, want: "returned with query_id", subject: confirmed},
 	{op: "return", from: useConfNone, code: storeFault},
 	{op: "return", from: useLeft, code: invalid},
+	{op: "return", from: useInelig, want: "returned with query_id", subject: created},
 	{op: "return", from: detail, want: returned, subject: awaiting},
 	{op: "return", from: enable, want: returned, subject: unbound}, // nothing comes back
 	{op: "return", from: enableLate, want: returned, subject: unbound},
@@ -187,6 +203,7 @@ var visitTransitions = []visitTransition{
 	{op: "back", from: useConfirm, want: back, subject: confirmed},
 	{op: "back", from: useConfNone, want: back, subject: "none"},
 	{op: "back", from: useLeft, code: invalid},
+	{op: "back", from: useInelig, want: back, subject: created},
 	{op: "back", from: detail, want: back, subject: awaiting},
 	{op: "back", from: enable, want: back, subject: unbound},
 	{op: "back", from: enableLate, want: back, subject: unbound},
@@ -200,6 +217,7 @@ var visitTransitions = []visitTransition{
 	{op: "authorize", from: useConfirm, code: invalid},
 	{op: "authorize", from: useConfNone, code: invalid},
 	{op: "authorize", from: useLeft, code: invalid},
+	{op: "authorize", from: useInelig, code: invalid},
 	{op: "authorize", from: detail, code: invalid},
 	{op: "authorize", from: enable, want: "authorized", subject: available, notify: userOpenService},
 	{op: "authorize", from: enableLate, code: invalid},
@@ -213,12 +231,56 @@ var visitTransitions = []visitTransition{
 	{op: "authorize as another user", from: useConfirm, code: invalid},
 	{op: "authorize as another user", from: useConfNone, code: invalid},
 	{op: "authorize as another user", from: useLeft, code: invalid},
+	{op: "authorize as another user", from: useInelig, code: invalid},
 	{op: "authorize as another user", from: detail, code: invalid},
 	{op: "authorize as another user", from: enable, want: "authorized", subject: available, notify: userOpenService},
 	{op: "authorize as another user", from: enableLate, code: invalid},
 	{op: "authorize as another user", from: enableDone, code: invalid},
 	{op: "authorize as another user", from: enableLeft, code: invalid},
 	{op: "authorize as another user", from: enableNone, code: storeFault},
+
+	// Declining is the in-page return without confirming: a query_id for an unconfirmed order.
+	{op: "decline", from: use, want: "declined with query_id", subject: created},
+	{op: "decline", from: useRevoked, want: "declined with query_id", subject: revoked},
+	{op: "decline", from: useNoOrder, code: storeFault},
+	{op: "decline", from: useInelig, code: invalid},
+	{op: "decline", from: useConfirm, code: invalid},
+	{op: "decline", from: useConfNone, code: invalid},
+	{op: "decline", from: useLeft, code: invalid},
+	{op: "decline", from: detail, code: invalid},
+	{op: "decline", from: enable, code: invalid},
+	{op: "decline", from: enableLate, code: invalid},
+	{op: "decline", from: enableDone, code: invalid},
+	{op: "decline", from: enableLeft, code: invalid},
+	{op: "decline", from: enableNone, code: invalid},
+
+	{op: "not_eligible", from: use, want: "not eligible", subject: created},
+	{op: "not_eligible", from: useRevoked, want: "not eligible", subject: revoked},
+	{op: "not_eligible", from: useNoOrder, want: "not eligible", subject: "none"},
+	{op: "not_eligible", from: useInelig, code: invalid},
+	{op: "not_eligible", from: useConfirm, code: invalid},
+	{op: "not_eligible", from: useConfNone, code: invalid},
+	{op: "not_eligible", from: useLeft, code: invalid},
+	{op: "not_eligible", from: detail, code: invalid},
+	{op: "not_eligible", from: enable, code: invalid},
+	{op: "not_eligible", from: enableLate, code: invalid},
+	{op: "not_eligible", from: enableDone, code: invalid},
+	{op: "not_eligible", from: enableLeft, code: invalid},
+	{op: "not_eligible", from: enableNone, code: invalid},
+
+	{op: "android_back", from: use, want: android, subject: created},
+	{op: "android_back", from: useRevoked, want: android, subject: revoked},
+	{op: "android_back", from: useNoOrder, want: android, subject: "none"},
+	{op: "android_back", from: useInelig, want: android, subject: created},
+	{op: "android_back", from: useConfirm, want: android, subject: confirmed},
+	{op: "android_back", from: useConfNone, want: android, subject: "none"},
+	{op: "android_back", from: useLeft, code: invalid},
+	{op: "android_back", from: detail, want: android, subject: awaiting},
+	{op: "android_back", from: enable, want: android, subject: unbound},
+	{op: "android_back", from: enableLate, want: android, subject: unbound},
+	{op: "android_back", from: enableDone, want: android, subject: available},
+	{op: "android_back", from: enableLeft, code: invalid},
+	{op: "android_back", from: enableNone, want: android, subject: "none"},
 }
 
 // TestVisitTransitions applies every user action to a visit in every state.

@@ -496,7 +496,7 @@ func TestDashVisitActionRejections(t *testing.T) {
 	sim := dashStart(t)
 	no := dashOutOrderNo("V")
 	id, _ := pageOpenUse(t, sim, dashCreate(t, sim, no, ""))
-	dashWantRejected(t, sim.URL+"/dashboard/visits/"+id+"/authorize-all", nil, http.StatusBadRequest, "PARAM_ERROR", "must be one of confirm, authorize, return, back")
+	dashWantRejected(t, sim.URL+"/dashboard/visits/"+id+"/authorize-all", nil, http.StatusBadRequest, "PARAM_ERROR", "must be one of confirm, authorize, decline, not_eligible, return, back, android_back")
 	dashWantRejected(t, sim.URL+"/dashboard/visits/no-such-visit/confirm", nil, http.StatusNotFound, "VISIT_NOT_EXIST")
 	dashWantSeeOther(t, sim.URL+"/dashboard/visits/"+id+"/back", nil, dashOrderPath(no))
 	if s := dashOrderState(t, sim, no); s != "CREATED" {

@@ -22,7 +22,7 @@ import (
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 
 // openParams are the parameters of GET /sim/open, in the order the error page lists them.
-var openParams = []string{"businessType", "extraData", "queryString", "appId", "path"}
+var openParams = []string{"businessType", "extraData", "queryString", "appId", "path", "openid", "invoker_appid"}
 
 // registerPageRoutes serves the user's side as pages: the Pay Score mini-program at a visit's
 // page_url, its buttons as forms that take the same Service actions as the control API, and
@@ -44,11 +44,14 @@ type pageData struct {
 	// BackAction is where the top-left back icon posts; empty when the visit does not offer it
 	// (once the user has left).
 	BackAction string
-	Warnings   []string
-	Visit      *simulator.Visit
-	Order      *simulator.Order
+	// AndroidBackAction is where the phone's own back button posts, shown under the page.
+	AndroidBackAction string
+	Warnings          []string
+	Visit             *simulator.Visit
+	Order             *simulator.Order
 
-	// Kind is the visit's page: confirm, confirmed, detail, authorize, authorized or result.
+	// Kind is the visit's page: confirm, not_eligible, confirmed, detail, authorize,
+	// authorized or result.
 	Kind string
 	// Buttons are the page's own buttons: the actions the visit offers but the back icon.
 	Buttons []pageButton
@@ -84,6 +87,7 @@ func (s *Server) handleVisitPage(c echo.Context) error {
 	p := visitPage(v)
 	q := s.tokenQuery(c)
 	withToken(q, &p.BackAction)
+	withToken(q, &p.AndroidBackAction)
 	for i := range p.Buttons {
 		withToken(q, &p.Buttons[i].Action)
 	}
@@ -103,8 +107,12 @@ func visitPage(v *simulator.Visit) *pageData {
 	p := &pageData{Warnings: v.Warnings, Visit: v, Order: v.Order}
 	for _, a := range v.Actions() {
 		action := visitPath(v.ID) + "/" + string(a.Name)
-		if a.Name == simulator.ActionBack {
+		switch a.Name {
+		case simulator.ActionBack:
 			p.BackAction = action
+			continue
+		case simulator.ActionAndroidBack:
+			p.AndroidBackAction = action
 			continue
 		}
 		p.Buttons = append(p.Buttons, pageButton{ID: string(a.Name) + "-button", Action: action,
@@ -120,6 +128,8 @@ func visitPage(v *simulator.Visit) *pageData {
 		p.Kind, p.Title = "authorized", "授权成功 Authorized"
 	case v.BusinessType == simulator.BusinessEnable:
 		p.Kind, p.Title = "authorize", "开启支付分 Authorize"
+	case v.Ineligible:
+		p.Kind, p.Title = "not_eligible", "暂不满足 Not eligible"
 	case v.BusinessType == simulator.BusinessUse && !v.Confirmed:
 		p.Kind, p.Title = "confirm", "确认订单 Confirm the order"
 	case v.BusinessType == simulator.BusinessUse:
@@ -196,7 +206,7 @@ func openRequest(rawQuery string) (simulator.OpenVisitRequest, []keyValue, error
 		switch {
 		case !slices.Contains(openParams, n):
 			return req, given, simulator.ParamError(n, values[n][0],
-				"is not a parameter of /sim/open, which takes businessType, extraData (a URL-encoded JSON object), queryString (the H5 form), and appId with path (navigateToMiniProgram)").
+				"is not a parameter of /sim/open, which takes businessType, extraData (a URL-encoded JSON object), queryString (the H5 form), appId with path (navigateToMiniProgram), and the optional openid (the user) and invoker_appid (the calling mini-program's appid)").
 				With("location", "query")
 		case len(values[n]) > 1:
 			return req, given, simulator.ParamError(n, values[n], "must be given once").With("location", "query")
@@ -204,6 +214,7 @@ func openRequest(rawQuery string) (simulator.OpenVisitRequest, []keyValue, error
 	}
 	req.BusinessType = simulator.BusinessType(values.Get("businessType"))
 	req.AppID, req.Path = values.Get("appId"), values.Get("path")
+	req.OpenID, req.InvokerAppID = values.Get("openid"), values.Get("invoker_appid")
 	if values.Has("queryString") {
 		qs := values.Get("queryString")
 		req.QueryString = &qs

@@ -12,7 +12,7 @@ import (
 // registerPermissionControls serves the user's side of the authorization mode: authorizing on a
 // wxpayScoreEnable visit, revoking in WeChat, a test seeding an authorized user, and the list.
 func (s *Server) registerPermissionControls(g *echo.Group) {
-	g.POST("/visits/:id/authorize", s.handleAuthorizeVisit)
+	g.POST("/visits/:id/authorize", s.userAction((*simulator.Service).AuthorizeVisit))
 	g.GET("/permissions", s.handleListPermissions)
 	g.POST("/permissions/:mchid/authorize", s.handleSeedPermission)
 	g.POST("/permissions/:mchid/:authorization_code/revoke", s.handleRevokePermission)
@@ -28,23 +28,6 @@ func decodeOptionalBody(c echo.Context, v any) error {
 		return nil
 	}
 	return decodeBody(c, v)
-}
-
-// handleAuthorizeVisit is the user tapping 授权 on a wxpayScoreEnable page, as the openid of
-// the optional body {"openid": "..."} or the visit's default user. It answers with the visit,
-// as GET /sim/v1/visits/{id} shows it.
-func (s *Server) handleAuthorizeVisit(c echo.Context) error {
-	var req struct {
-		OpenID string `json:"openid"`
-	}
-	if err := decodeOptionalBody(c, &req); err != nil {
-		return err
-	}
-	v, err := s.Service.AuthorizeVisit(c.Request().Context(), c.Param("id"), req.OpenID)
-	if err != nil {
-		return err
-	}
-	return s.respondJSON(c, http.StatusOK, s.visitView(c, v))
 }
 
 func (s *Server) handleListPermissions(c echo.Context) error {

@@ -85,6 +85,8 @@ const (
 	lifeCompleteTotal      = sdkPaymentAmount + lifeCableAmount - lifeFirstDiscount                          // 250
 	lifeModifyTotal        = sdkPaymentAmount + lifeCableAmount - lifeFirstDiscount - lifeCompensationAmount // 180
 	lifeModifyReason       = "充电宝电量不足，减免部分费用"
+	// lifeUser is the user who visits the Pay Score page and confirms.
+	lifeUser = "oUpF8uLifecycleUser00000000"
 )
 
 // lifeMerchant is the merchant's back end, calling the APIs through one SDK. Each method fails
@@ -130,9 +132,11 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	lifeCheckTimeRange(t, "create", created, start, end)
 	lifeCheck(t, "query after create", m.query(t, "query after create", "out_order_no", no), id, createdWant)
 
-	// 2. The merchant's front end opens the Pay Score page with the older, signed extraData.
+	// 2. The merchant's front end opens the Pay Score page with the older, signed extraData, for
+	// the user lifeUser, from the mini-program of the order's appid.
 	extra := lifeSignedUse(pkg)
-	status, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": extra})
+	status, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": extra,
+		"openid": lifeUser, "invoker_appid": fixtures.DemoAppID})
 	if status != http.StatusCreated {
 		t.Fatalf("open visit: HTTP %d %v, want 201", status, v)
 	}
@@ -147,6 +151,9 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 		v["mchid"] != fixtures.DemoMchID || v["out_order_no"] != no || v["confirmed"] != false {
 		t.Errorf("open visit: (businessType, form, signed, mchid, out_order_no, confirmed) = (%v, %v, %v, %v, %v, %v), want (wxpayScoreUse, extraData, true, %s, %s, false)",
 			v["businessType"], v["form"], v["signed"], v["mchid"], v["out_order_no"], v["confirmed"], fixtures.DemoMchID, no)
+	}
+	if v["openid"] != lifeUser || v["invoker_appid"] != fixtures.DemoAppID {
+		t.Errorf("open visit: (openid, invoker_appid) = (%v, %v), want (%s, %s)", v["openid"], v["invoker_appid"], lifeUser, fixtures.DemoAppID)
 	}
 	if v["warnings"] != nil || v["outcome"] != nil || v["appShow"] != nil {
 		t.Errorf("open visit: (warnings, outcome, appShow) = (%v, %v, %v), want none for a correctly signed, unfinished visit",
@@ -179,7 +186,10 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 		t.Errorf("GET visit after confirm: (confirmed, outcome, appShow) = (%v, %v, %v), want (true, none, none)",
 			gv["confirmed"], gv["outcome"], gv["appShow"])
 	}
-	confirmedWant := lifeWant{State: "DOING", StateDescription: "USER_CONFIRM"}
+	if u := lifeDig(v, "order", "openid"); u != lifeUser {
+		t.Errorf("confirm: order.openid = %v, want the visit's user %s", u, lifeUser)
+	}
+	confirmedWant := lifeWant{OpenID: lifeUser, State: "DOING", StateDescription: "USER_CONFIRM"}
 	confirmed := m.query(t, "query after confirm", "out_order_no", no)
 	lifeCheck(t, "query after confirm", confirmed, id, confirmedWant)
 	actualStart := start
@@ -238,7 +248,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 		t.Fatalf("complete body: items sum to %d, total_amount %v, want both %d", got, completeBody["total_amount"], lifeCompleteTotal)
 	}
 	completedWant := lifeWant{
-		State: "DOING", StateDescription: "MCH_COMPLETE", TotalAmount: lifePtr[int64](lifeCompleteTotal), NeedCollection: lifePtr(true),
+		OpenID: lifeUser, State: "DOING", StateDescription: "MCH_COMPLETE", TotalAmount: lifePtr[int64](lifeCompleteTotal), NeedCollection: lifePtr(true),
 		Collection: &lifeCollectionWant{State: "USER_PAYING", TotalAmount: lifeCompleteTotal, PayingAmount: lifeCompleteTotal, PaidAmount: 0},
 	}
 	// The complete answers before Pay Score deducts: no collection yet (production's has none).
@@ -259,7 +269,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 		t.Fatalf("modify body: items sum to %d, total_amount %v, want both %d", got, modifyBody["total_amount"], lifeModifyTotal)
 	}
 	modifiedWant := lifeWant{
-		State: "DOING", StateDescription: "MCH_COMPLETE", TotalAmount: lifePtr[int64](lifeModifyTotal), NeedCollection: lifePtr(true),
+		OpenID: lifeUser, State: "DOING", StateDescription: "MCH_COMPLETE", TotalAmount: lifePtr[int64](lifeModifyTotal), NeedCollection: lifePtr(true),
 		Collection: &lifeCollectionWant{State: "USER_PAYING", TotalAmount: lifeModifyTotal, PayingAmount: lifeModifyTotal, PaidAmount: 0},
 	}
 	modified := m.modify(t, no, modifyBody)
@@ -283,7 +293,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	syncBody["detail"] = map[string]any{"paid_time": paidTime}
 	// state_description is returned only while DOING.
 	doneWant := lifeWant{
-		State: "DONE", TotalAmount: lifePtr[int64](lifeModifyTotal), NeedCollection: lifePtr(true),
+		OpenID: lifeUser, State: "DONE", TotalAmount: lifePtr[int64](lifeModifyTotal), NeedCollection: lifePtr(true),
 		Collection: &lifeCollectionWant{State: "USER_PAID", TotalAmount: lifeModifyTotal, PayingAmount: 0, PaidAmount: lifeModifyTotal,
 			Details: []lifeDetail{{Seq: 1, Amount: lifeModifyTotal, PaidType: "MCH", PaidTime: paidTime}}},
 	}
@@ -383,6 +393,7 @@ type lifeOrder struct {
 	PostPayments  []lifeItem `json:"post_payments"`
 	PostDiscounts []lifeItem `json:"post_discounts"`
 	Package       *string    `json:"package"`
+	OpenID        *string    `json:"openid"`
 }
 
 type lifeItem struct {
@@ -419,6 +430,8 @@ type lifeRef struct {
 // TotalAmount and NeedCollection are not checked (before complete); nil Collection means
 // collection must be absent.
 type lifeWant struct {
+	// OpenID is the user who confirmed; "" means the order has none (before the confirmation).
+	OpenID           string
 	State            string
 	StateDescription string
 	TotalAmount      *int64
@@ -484,6 +497,9 @@ func lifeCheck(t *testing.T, op string, o lifeOrder, id lifeIDs, w lifeWant) {
 		case len(wc.Details) != 0 && sdkJSON(c.Details) != sdkJSON(wc.Details):
 			t.Errorf("%s: collection.details = %s, want %s", op, sdkJSON(c.Details), sdkJSON(wc.Details))
 		}
+	}
+	if w.OpenID == "" && o.OpenID != nil || w.OpenID != "" && (o.OpenID == nil || *o.OpenID != w.OpenID) {
+		t.Errorf("%s: openid = %s, want %q (none before the user confirms)", op, lifeShow(o.OpenID), w.OpenID)
 	}
 	if o.Package != nil && op != "create" {
 		t.Errorf("%s: package %q; only create answers with one", op, *o.Package)

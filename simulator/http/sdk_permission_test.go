@@ -481,16 +481,23 @@ func TestEnableVisitForms(t *testing.T) {
 	if v.BusinessType != "wxpayScoreEnable" || !strings.Contains(strings.Join(v.Warnings, "\n"), "[foo]") {
 		t.Errorf("navigate to pages/use/enable: %+v, want a wxpayScoreEnable visit warning about foo", v)
 	}
-	// The default user of a visit is stable, and differs between visits.
-	var a1, a2 permVisit
+	// The default user is one user per appid: the openid its visit shows, which authorizing
+	// binds; a second authorization of the same service by that user is refused, as production
+	// refuses a user's second authorization.
+	var a1 permVisit
 	permControl(t, demo, http.MethodPost, "/sim/v1/visits/"+v.VisitID+"/authorize", nil, http.StatusOK, &a1)
-	if want := simulator.DefaultOpenID(fixtures.DemoAppID, v.VisitID); a1.OpenID != want {
-		t.Errorf("default openid %s, want %s", a1.OpenID, want)
+	if want := simulator.DefaultOpenID(fixtures.DemoAppID); a1.OpenID != want || v.OpenID != want {
+		t.Errorf("default openid %s (visit opened as %s), want %s", a1.OpenID, v.OpenID, want)
 	}
 	other := permOpenEnable(t, demo, permApply(t, demo, "AUTH-FORM-NAV2", ""))
-	permControl(t, demo, http.MethodPost, "/sim/v1/visits/"+other.VisitID+"/authorize", nil, http.StatusOK, &a2)
-	if a2.OpenID == a1.OpenID {
-		t.Errorf("two visits authorized as the same default user %s", a1.OpenID)
+	if other.OpenID != a1.OpenID {
+		t.Errorf("another visit's default user is %s, want the same user %s", other.OpenID, a1.OpenID)
+	}
+	permControl(t, demo, http.MethodPost, "/sim/v1/visits/"+other.VisitID+"/authorize", nil, http.StatusBadRequest, nil)
+	var a2 permVisit
+	permControl(t, demo, http.MethodPost, "/sim/v1/visits/"+other.VisitID+"/authorize", map[string]any{"openid": "oUpF8uSecondUser00000000000"}, http.StatusOK, &a2)
+	if a2.OpenID != "oUpF8uSecondUser00000000000" {
+		t.Errorf("authorized as %s, want the openid given", a2.OpenID)
 	}
 }
 

@@ -17,9 +17,12 @@ func (s *Server) registerVisitRoutes(g *echo.Group) {
 	g.POST("/visits", s.handleOpenVisit)
 	g.GET("/visits", s.handleListVisits)
 	g.GET("/visits/:id", s.handleGetVisit)
-	// authorize takes an optional openid, so it has a handler of its own (permission_control.go).
-	for _, n := range []simulator.VisitActionName{simulator.ActionConfirm, simulator.ActionReturn, simulator.ActionBack} {
-		g.POST("/visits/:id/"+string(n), s.visitAction(visitSteps[n], n.Leaves()))
+	// confirm and authorize take an optional openid, so they have handlers of their own.
+	g.POST("/visits/:id/"+string(simulator.ActionConfirm), s.userAction((*simulator.Service).ConfirmVisit))
+	for n, step := range visitSteps {
+		if n != simulator.ActionConfirm && n != simulator.ActionAuthorize {
+			g.POST("/visits/:id/"+string(n), s.visitAction(step, n.Leaves()))
+		}
 	}
 }
 
@@ -100,12 +103,42 @@ type visitStep func(*simulator.Service, context.Context, string) (*simulator.Vis
 // page's forms, the dashboard's buttons and the control API all go through them. Authorizing here
 // is as the visit's default user.
 var visitSteps = map[simulator.VisitActionName]visitStep{
-	simulator.ActionConfirm: (*simulator.Service).ConfirmVisit,
-	simulator.ActionReturn:  (*simulator.Service).ReturnVisit,
-	simulator.ActionBack:    (*simulator.Service).BackVisit,
-	simulator.ActionAuthorize: func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
-		return svc.AuthorizeVisit(ctx, id, "")
-	},
+	simulator.ActionConfirm:     asVisitUser((*simulator.Service).ConfirmVisit),
+	simulator.ActionAuthorize:   asVisitUser((*simulator.Service).AuthorizeVisit),
+	simulator.ActionDecline:     (*simulator.Service).DeclineVisit,
+	simulator.ActionNotEligible: (*simulator.Service).NotEligibleVisit,
+	simulator.ActionReturn:      (*simulator.Service).ReturnVisit,
+	simulator.ActionBack:        (*simulator.Service).BackVisit,
+	simulator.ActionAndroidBack: (*simulator.Service).AndroidBackVisit,
+}
+
+// userStep is a Service method that acts for the user as an openid ("" is the visit's user).
+type userStep func(*simulator.Service, context.Context, string, string) (*simulator.Visit, error)
+
+// asVisitUser takes a userStep as the visit's own user.
+func asVisitUser(step userStep) visitStep {
+	return func(svc *simulator.Service, ctx context.Context, id string) (*simulator.Visit, error) {
+		return step(svc, ctx, id, "")
+	}
+}
+
+// userAction serves confirm and authorize: the user, as the openid of the optional body
+// {"openid": "..."} or the visit's user. It answers with the visit, as GET
+// /sim/v1/visits/{id} shows it.
+func (s *Server) userAction(step userStep) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req struct {
+			OpenID string `json:"openid"`
+		}
+		if err := decodeOptionalBody(c, &req); err != nil {
+			return err
+		}
+		v, err := step(s.Service, c.Request().Context(), c.Param("id"), req.OpenID)
+		if err != nil {
+			return err
+		}
+		return s.respondJSON(c, http.StatusOK, s.visitView(c, v))
+	}
 }
 
 // visitAction serves a user action. Leaving the page answers with exactly what the merchant's

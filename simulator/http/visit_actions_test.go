@@ -34,7 +34,7 @@ func formActions(t *testing.T, target, prefix string) []string {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", target, resp.StatusCode, body)
 	}
-	re := regexp.MustCompile(`action="` + regexp.QuoteMeta(prefix) + `/([a-z]+)"`)
+	re := regexp.MustCompile(`action="` + regexp.QuoteMeta(prefix) + `/([a-z_]+)"`)
 	names := []string{}
 	for _, m := range re.FindAllStringSubmatch(body, -1) {
 		names = append(names, m[1])
@@ -42,12 +42,15 @@ func formActions(t *testing.T, target, prefix string) []string {
 	return names
 }
 
-// pageOrder sorts names as the page lays them out: its own buttons, then the back icon, which
-// the navigation bar shows above them but the visit lists last.
+// pageOrder sorts names as the visit lists them: the page's own buttons, then WeChat's back
+// icon (which the navigation bar shows above them) and the phone's back button (under them).
 func pageOrder(names []string) []string {
-	out := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "back" })
-	if slices.Contains(names, "back") {
-		out = append(out, "back")
+	chrome := []string{"back", "android_back"}
+	out := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(chrome, n) })
+	for _, n := range chrome {
+		if slices.Contains(names, n) {
+			out = append(out, n)
+		}
 	}
 	return out
 }
@@ -89,24 +92,32 @@ func TestVisitActionsAgree(t *testing.T) {
 
 	_, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": map[string]any{"package": visitCreate(t, c, "agree-use")}})
 	id := v["visit_id"].(string)
-	agree("use, opened", id, v, "agree-use", []string{"confirm", "back"})
+	agree("use, opened", id, v, "agree-use", []string{"confirm", "decline", "not_eligible", "back", "android_back"})
 	if st, v := visitPost(t, sim, "/sim/v1/visits/"+id+"/confirm", nil); st != http.StatusOK {
 		t.Fatalf("confirm: %d %v", st, v)
 	} else {
-		agree("use, confirmed", id, v, "agree-use", []string{"return", "back"})
+		agree("use, confirmed", id, v, "agree-use", []string{"return", "back", "android_back"})
 	}
 	if st, v := visitPost(t, sim, "/sim/v1/visits/"+id+"/return", nil); st != http.StatusOK {
 		t.Fatalf("return: %d %v", st, v)
 	}
 	agree("use, returned", id, get(id), "agree-use", []string{})
 
+	_, v = visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": map[string]any{"package": visitCreate(t, c, "agree-inelig")}})
+	id = v["visit_id"].(string)
+	if st, v := visitPost(t, sim, "/sim/v1/visits/"+id+"/not_eligible", nil); st != http.StatusOK {
+		t.Fatalf("not_eligible: %d %v", st, v)
+	} else {
+		agree("use, not eligible", id, v, "agree-inelig", []string{"return", "back", "android_back"})
+	}
+
 	v = visitOpenEnable(t, sim, c, "AGREE-AUTH")
 	id = v["visit_id"].(string)
-	agree("enable, opened", id, v, "", []string{"authorize", "return", "back"})
+	agree("enable, opened", id, v, "", []string{"authorize", "return", "back", "android_back"})
 	if st, v := visitPost(t, sim, "/sim/v1/visits/"+id+"/authorize", nil); st != http.StatusOK {
 		t.Fatalf("authorize: %d %v", st, v)
 	} else {
-		agree("enable, authorized", id, v, "", []string{"return", "back"})
+		agree("enable, authorized", id, v, "", []string{"return", "back", "android_back"})
 	}
 	if st, v := visitPost(t, sim, "/sim/v1/visits/"+id+"/back", nil); st != http.StatusOK {
 		t.Fatalf("back: %d %v", st, v)

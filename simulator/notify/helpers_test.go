@@ -59,6 +59,7 @@ type notifyContent struct {
 	OutOrderNo       string `json:"out_order_no"`
 	State            string `json:"state"`
 	StateDescription string `json:"state_description"`
+	OpenID           string `json:"openid"`
 	TotalAmount      int64  `json:"total_amount"`
 	Collection       *struct {
 		State   string `json:"state"`

@@ -105,6 +105,16 @@ func notifyCheckConfirm(t *testing.T, sdk string, no, outOrderNo, state, stateDe
 	}
 }
 
+// notifyCheckUser checks the openid of a decrypted USER_CONFIRM or USER_PAID: the user who
+// confirmed, here the visit's default user under the demo appid (the resource marks it
+// required, reference 9.1).
+func notifyCheckUser(t *testing.T, sdk, event, openid string) {
+	t.Helper()
+	if want := simulator.DefaultOpenID(fixtures.DemoAppID); openid != want {
+		t.Errorf("%s %s: openid %q, want the confirming user %s", sdk, event, openid, want)
+	}
+}
+
 func TestNotifyWechatPayGoCertificate(t *testing.T) {
 	t.Parallel()
 	notifyWechatPayGo(t, false)
@@ -137,6 +147,7 @@ func notifyWechatPayGo(t *testing.T, publicKeyMode bool) {
 	}
 	notifyCheckCreateTime(t, "USER_CONFIRM", req.CreateTime)
 	notifyCheckConfirm(t, "wechatpay-go", no, c.OutOrderNo, c.State, c.StateDescription)
+	notifyCheckUser(t, "wechatpay-go", "USER_CONFIRM", c.OpenID)
 	if c.MchID != fixtures.DemoMchID || c.Collection != nil {
 		t.Errorf("USER_CONFIRM: (mchid, collection) = (%s, %v), want (%s, none)", c.MchID, c.Collection, fixtures.DemoMchID)
 	}
@@ -146,6 +157,7 @@ func notifyWechatPayGo(t *testing.T, publicKeyMode bool) {
 		t.Errorf("USER_PAID envelope: (event_type, summary) = (%s, %s)", req.EventType, req.Summary)
 	}
 	notifyCheckCreateTime(t, "USER_PAID", req.CreateTime)
+	notifyCheckUser(t, "wechatpay-go", "USER_PAID", c.OpenID)
 	if c.OutOrderNo != no || c.State != "DONE" || c.TotalAmount != notifyTotal {
 		t.Errorf("USER_PAID: (out_order_no, state, total_amount) = (%s, %s, %d), want (%s, DONE, %d)", c.OutOrderNo, c.State, c.TotalAmount, no, notifyTotal)
 	}
@@ -190,11 +202,13 @@ func notifyGoPay(t *testing.T, publicKeyMode bool) {
 	}
 	notifyCheckCreateTime(t, "USER_CONFIRM", &ct)
 	notifyCheckConfirm(t, "gopay", no, res.OutOrderNo, res.State, res.StateDescription)
+	notifyCheckUser(t, "gopay", "USER_CONFIRM", res.Openid)
 
 	req, res = paid.GoPayRequest, paid.GoPayResult
 	if req.EventType != "PAYSCORE.USER_PAID" {
 		t.Errorf("USER_PAID event_type = %s", req.EventType)
 	}
+	notifyCheckUser(t, "gopay", "USER_PAID", res.Openid)
 	if res.OutOrderNo != no || res.State != "DONE" || res.TotalAmount != notifyTotal {
 		t.Errorf("USER_PAID: (out_order_no, state, total_amount) = (%s, %s, %d), want (%s, DONE, %d)", res.OutOrderNo, res.State, res.TotalAmount, no, notifyTotal)
 	}

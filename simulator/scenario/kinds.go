@@ -99,18 +99,19 @@ var kinds = []kind{
 		response: true, merchant: true, reads: true, newAction: func() action { return &rawStep{} }},
 
 	// The user, in the Pay Score mini-program (the control API's visits).
-	{name: "open_visit", usage: "{businessType: use|detail|enable, form: extraData|queryString|navigate, sign: none|apiv2|apiv3|md5|wrong, extraData: {...}}",
-		arg: argShape{mapping: true, fields: []string{"businessType", "form", "sign", "extraData", "queryString", "appId", "path"},
+	{name: "open_visit", usage: "{businessType: use|detail|enable, form: extraData|queryString|navigate, sign: none|apiv2|apiv3|md5|wrong, extraData: {...}, openid, invoker_appid}",
+		arg: argShape{mapping: true, fields: []string{"businessType", "form", "sign", "extraData", "queryString", "appId", "path", "openid", "invoker_appid"},
 			checks: map[string]func(any) error{"form": oneOf(visitForms...), "sign": oneOf(frontendSigns...)}},
 		response: true, merchant: true, newAction: func() action { return &openVisitStep{} }},
-	visitKind("confirm"),
+	userKind("confirm"),
+	visitKind("decline"),
+	visitKind("not_eligible"),
 	visitKind("return"),
 	visitKind("back"),
+	visitKind("android_back"),
 	{name: "get_visit", usage: "a visit_id (default: the last visit opened), or {visit_id}", arg: visitArg,
 		response: true, reads: true, newAction: func() action { return &visitStep{} }},
-	{name: "authorize", usage: "a visit_id, or {visit_id, openid}",
-		arg:      argShape{mapping: true, scalar: "visit_id", fields: []string{"visit_id", "openid"}},
-		response: true, newAction: func() action { return &authorizeStep{} }},
+	userKind("authorize"),
 
 	// The simulator's control API: what production does on its own, or lets no client do.
 	{name: "revoke_permission", usage: "an authorization_code (default: the current one), or {authorization_code, service_id}",
@@ -176,6 +177,14 @@ func orderActionKind(name string, body any) kind {
 func visitKind(name string) kind {
 	return kind{name: name, usage: "a visit_id (default: the last visit opened), or {visit_id}", arg: visitArg,
 		response: true, newAction: func() action { return &visitStep{action: name} }}
+}
+
+// userKind is the user pressing a button of the Pay Score page as an openid (by default the
+// visit's user).
+func userKind(name string) kind {
+	return kind{name: name, usage: "a visit_id, or {visit_id, openid}",
+		arg:      argShape{mapping: true, scalar: "visit_id", fields: []string{"visit_id", "openid"}},
+		response: true, newAction: func() action { return &userStep{action: name} }}
 }
 
 // lookupKind finds a step kind by name.

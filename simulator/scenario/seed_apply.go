@@ -215,7 +215,7 @@ func confirm(ctx context.Context, svc *simulator.Service, ord *simulator.Order) 
 	if err != nil {
 		return step("open the confirmation page", err)
 	}
-	if _, err := svc.ConfirmVisit(ctx, v.ID); err != nil {
+	if _, err := svc.ConfirmVisit(ctx, v.ID, ""); err != nil {
 		return step("confirm", err)
 	}
 	_, err = svc.ReturnVisit(ctx, v.ID)

@@ -13,7 +13,8 @@ import (
 )
 
 // The user in the Pay Score mini-program: the merchant's front end opens it (open_visit), the
-// user presses its buttons (confirm, return, back, authorize).
+// user presses its buttons (confirm, decline, not_eligible, return, back, android_back,
+// authorize).
 
 var businessTypes = map[string]simulator.BusinessType{
 	"use": simulator.BusinessUse, "detail": simulator.BusinessDetail, "enable": simulator.BusinessEnable,
@@ -35,6 +36,8 @@ type openVisitStep struct {
 	extraData map[string]any
 	// queryString, appID and path, when given, are sent as they are.
 	queryString, appID, path *string
+	// openid and invokerAppID name the user and the calling mini-program's appid, when given.
+	openid, invokerAppID *string
 }
 
 func (o *openVisitStep) set(a args) error {
@@ -60,6 +63,7 @@ func (o *openVisitStep) set(a args) error {
 	}
 	o.extraData, _ = a["extraData"].(map[string]any)
 	o.queryString, o.appID, o.path = optional(a, "queryString"), optional(a, "appId"), optional(a, "path")
+	o.openid, o.invokerAppID = optional(a, "openid"), optional(a, "invoker_appid")
 	return nil
 }
 
@@ -77,7 +81,7 @@ func (o *openVisitStep) run(ctx context.Context, s *session, st *Step) (*respons
 	if err != nil {
 		return nil, err
 	}
-	req := o.request(extra)
+	req := o.request(s, extra)
 	resp, err := s.control(ctx, http.MethodPost, "/sim/v1/visits", req)
 	if err == nil && resp.ok() {
 		s.setFrom(resp.doc, "visit_id")
@@ -122,8 +126,10 @@ func (o *openVisitStep) extra(s *session, m *Merchant) (map[string]any, error) {
 	return extra, nil
 }
 
-// request is the control API's visit request in the step's form.
-func (o *openVisitStep) request(extra map[string]any) map[string]any {
+// request is the control API's visit request in the step's form. Its user is the scenario's
+// own (o${unique}u) unless the step names one: scenarios sharing a simulator are different
+// users, as a user authorizes a service once.
+func (o *openVisitStep) request(s *session, extra map[string]any) map[string]any {
 	req := map[string]any{}
 	switch o.form {
 	case "queryString":
@@ -145,6 +151,13 @@ func (o *openVisitStep) request(extra map[string]any) map[string]any {
 	}
 	if o.path != nil {
 		req["path"] = *o.path
+	}
+	req["openid"] = "o" + s.unique + "u"
+	if o.openid != nil {
+		req["openid"] = *o.openid // "" asks for the simulator's default user of the appid
+	}
+	if o.invokerAppID != nil {
+		req["invoker_appid"] = *o.invokerAppID
 	}
 	return req
 }
@@ -184,8 +197,8 @@ func frontendSign(m *Merchant, mode string, params map[string]any) (string, erro
 	return wxcrypto.SignV2(fields, key, alg)
 }
 
-// visitStep is the user pressing a button of a visit (confirm, return, back), or, with no
-// action, reading the visit.
+// visitStep is the user pressing a button of a visit (decline, not_eligible, return, back,
+// android_back), or, with no action, reading the visit.
 type visitStep struct {
 	action  string
 	visitID *string
@@ -217,7 +230,7 @@ func (v *visitStep) run(ctx context.Context, s *session, st *Step) (*response, e
 		return s.control(ctx, http.MethodGet, path, nil)
 	}
 	resp, err := s.control(ctx, http.MethodPost, path+"/"+v.action, nil)
-	if err == nil && resp.ok() && v.action == "return" {
+	if err == nil && resp.ok() && (v.action == "return" || v.action == "decline") {
 		// The query_id the merchant's App.onShow receives, to query the order by.
 		if q, ok := lookupPath(resp.doc, "referrerInfo.extraData.query_id"); ok {
 			s.env.vars["query_id"] = q
@@ -226,19 +239,20 @@ func (v *visitStep) run(ctx context.Context, s *session, st *Step) (*response, e
 	return resp, err
 }
 
-// authorizeStep is the user authorizing on a wxpayScoreEnable visit, as openid (a fresh one by
-// default).
-type authorizeStep struct {
+// userStep is the user confirming an order or authorizing a service, as openid (by default the
+// visit's user: the one open_visit named, else the default user of the appid).
+type userStep struct {
+	action  string
 	visitID *string
 	openid  *string
 }
 
-func (a *authorizeStep) set(x args) error {
+func (a *userStep) set(x args) error {
 	a.visitID, a.openid = optional(x, "visit_id"), optional(x, "openid")
 	return nil
 }
 
-func (a *authorizeStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
+func (a *userStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
 	path, err := visitPath(s, a.visitID)
 	if err != nil {
 		return nil, err
@@ -247,8 +261,10 @@ func (a *authorizeStep) run(ctx context.Context, s *session, st *Step) (*respons
 	if a.openid != nil {
 		b = map[string]any{"openid": *a.openid}
 	}
-	resp, err := s.control(ctx, http.MethodPost, path+"/authorize", b)
-	if err == nil && resp.ok() {
+	resp, err := s.control(ctx, http.MethodPost, path+"/"+a.action, b)
+	if err == nil && resp.ok() && a.action == "authorize" {
+		// The authorized user's openid, to create orders without confirmation for; a confirm
+		// leaves ${openid} as it was (capture: takes the confirming user's).
 		s.setFrom(resp.doc, "openid", "authorization_code")
 	}
 	return resp, err

@@ -1,8 +1,10 @@
 /*
  * payscore-sim mini-program shim: points wx.openBusinessView and
  * wx.navigateToMiniProgram (Pay Score's appId wxd8f3793ea3b935b8) at a local payscore-sim,
- * lets the developer act for the user, then plays the return as WeChat does
- * (App.onShow and wx.onAppShow with scene 1038 and referrerInfo).
+ * lets the developer act for the user, then plays the return as WeChat does: the page's and
+ * the app's onHide on leaving; App.onShow and wx.onAppShow with scene 1038 and referrerInfo,
+ * the page's onShow, then openBusinessView's success or fail on coming back (or, as a cold
+ * start, App.onLaunch and App.onShow).
  *
  * DEVELOPMENT BUILDS ONLY. Never ship this file in a release build: it replaces wx APIs and
  * sends your extraData to the simulator's address.
@@ -24,6 +26,12 @@ var WEBVIEW_HOOK = '__payscoreSim';
 // page in the visit's JSON (actions: [{name, label, effect, leaves}]), so the shim decides none.
 // A "leaving" action (return, back) ends the visit; dismissing the sheet is the back icon.
 var BACK = 'back';
+
+var ANDROID_BACK = 'android_back';
+// What wx.openBusinessView's fail receives after the phone's back button: the failure WeChat
+// users report for a cancelled openBusinessView (reference 9.3; the Android back button's own
+// payload is not published, so this shape is inferred).
+var CANCEL_FAIL = { errCode: -3, errMsg: 'openBusinessView:fail cancel' };
 
 var state = null; // set while installed
 
@@ -69,6 +77,26 @@ function wrapApp(s, origApp) {
       log('info', 'App cannot be wrapped here; App.onShow and App.onHide are found through getApp()');
     }
   }
+}
+
+// wrapComponent replaces the global Component with one that remembers each instance's
+// pageLifetimes, so that a Component()-based page's pageLifetimes.show and hide run too (its
+// methods, onShow included, are on the instance already).
+function wrapComponent(s, origComponent) {
+  var g = globalObject();
+  if (!g || g.Component !== origComponent) return;
+  patch(g, 'Component', function (options) {
+    var lifetimes = options && options.pageLifetimes;
+    if (lifetimes && state === s) {
+      options.lifetimes = options.lifetimes || {};
+      var attached = options.lifetimes.attached || options.attached;
+      options.lifetimes.attached = function () {
+        if (state === s) s.pageLifetimes.set(this, lifetimes);
+        if (typeof attached === 'function') return attached.apply(this, arguments);
+      };
+    }
+    return origComponent.apply(this, arguments);
+  });
 }
 
 // --- patching that can be undone exactly ---------------------------------------------------
@@ -193,15 +221,34 @@ function appHook(name) {
   return null;
 }
 
+// currentPage is the page on top of the stack, if the runtime says.
+function currentPage() {
+  var s = state;
+  if (typeof s.getCurrentPages !== 'function') return undefined;
+  try {
+    var pages = s.getCurrentPages();
+    return pages && pages[pages.length - 1];
+  } catch (e) {
+    return undefined;
+  }
+}
+
+// pageHook runs the page's onShow or onHide, as the runtime would: the page object's method
+// (Page(), and the methods of a Component()-based page, uni-app's and Taro's page objects
+// included), then a Component()-based page's pageLifetimes.show or hide.
+function pageHook(page, name) {
+  if (!page) return;
+  var what = 'page ' + (page.route || page.__route__ || '') + ' ';
+  call(page[name], page, [], what + name);
+  var lifetimes = state.pageLifetimes.get(page);
+  var short = name === 'onShow' ? 'show' : 'hide';
+  if (lifetimes) call(lifetimes[short], page, [], what + 'pageLifetimes.' + short);
+}
+
 function currentPath() {
   var s = state;
-  if (typeof s.getCurrentPages === 'function') {
-    try {
-      var pages = s.getCurrentPages();
-      var top = pages && pages[pages.length - 1];
-      if (top && (top.route || top.__route__)) return top.route || top.__route__;
-    } catch (e) { /* fall back */ }
-  }
+  var top = currentPage();
+  if (top && (top.route || top.__route__)) return top.route || top.__route__;
   var fns = [s.origGetEnterOptionsSync, s.wx.getLaunchOptionsSync];
   for (var i = 0; i < fns.length; i++) {
     if (typeof fns[i] !== 'function') continue;
@@ -222,22 +269,33 @@ function invoke(api, args, body) {
   var resolve, reject;
   var promise = promised ? new Promise(function (ok, ko) { resolve = ok; reject = ko; }) : undefined;
   var s = state;
-  var ctx = { api: api, path: currentPath(), ended: false, id: null };
+  var ctx = { api: api, path: currentPath(), ended: false, id: null, page: currentPage() };
 
-  function fail(res) {
-    if (promised) reject(res);
+  // reply ends the call once: success (then complete) or fail (then complete), as WeChat does.
+  ctx.reply = function (ok, res) {
+    ctx.reply = function () {};
+    if (promised) (ok ? resolve : reject)(res);
     else {
-      call(args.fail, args, [res], api + ' fail');
+      call(ok ? args.success : args.fail, args, [res], api + (ok ? ' success' : ' fail'));
       call(args.complete, args, [res], api + ' complete');
     }
+  };
+  if (s.active) {
+    later(function () { ctx.reply(false, { errMsg: api + ':fail another navigation is in progress' }); });
+    return promise;
   }
-  request('POST', '/sim/v1/visits', body).then(function (res) {
+  s.active = ctx;
+  function rejected(res) {
+    if (s.active === ctx) s.active = null;
+    ctx.reply(false, res);
+  }
+  request('POST', '/sim/v1/visits', Object.assign(body, s.user)).then(function (res) {
     if (state !== s) return;
     if (res.status !== 201 || !res.data || !res.data.visit_id) {
       var err = simulatorError(res);
       var errCode = err.detail && typeof err.detail.err_code === 'number' ? err.detail.err_code : -1;
       log('warn', api + ' rejected by the simulator: ' + describe(err), err);
-      fail({ errMsg: api + ':fail ' + err.message, errCode: errCode, simulator: err });
+      rejected({ errMsg: api + ':fail ' + err.message, errCode: errCode, simulator: err });
       return;
     }
     var visit = res.data;
@@ -245,29 +303,32 @@ function invoke(api, args, body) {
     ctx.businessType = visit.businessType;
     ctx.pageURL = visit.page_url;
     ctx.actions = visitActions(visit);
-    var ok = { errMsg: api + ':ok' };
-    if (promised) resolve(ok);
-    else {
-      call(args.success, args, [ok], api + ' success');
-      call(args.complete, args, [ok], api + ' complete');
-    }
-    // The user is now in the Pay Score mini-program: the merchant's app goes to the background.
+    // navigateToMiniProgram succeeds when the target opens ("打开成功"); openBusinessView
+    // answers when the user is back (reference 9.3).
+    if (api === 'navigateToMiniProgram') ctx.reply(true, { errMsg: api + ':ok' });
+    // The user is now in the Pay Score mini-program: the merchant's page and app go to the
+    // background (in the web-view mode the runtime hides the page as it navigates).
     later(function () {
       if (state !== s) return;
-      hide();
       if (s.mode === 'webview') openWebview(ctx);
-      else sheet(ctx);
+      else {
+        hide(ctx);
+        sheet(ctx);
+      }
     });
   }, function (e) {
     if (state !== s) return;
     var msg = 'cannot reach payscore-sim at ' + s.simulator + ' (' + e.errMsg + ')';
     log('error', msg);
-    fail({ errMsg: api + ':fail ' + msg, errCode: -1 });
+    rejected({ errMsg: api + ':fail ' + msg, errCode: -1 });
   });
   return promise;
 }
 
-function hide() {
+// hide plays the merchant going to the background: the page's onHide (in the action-sheet
+// mode), then App.onHide and the wx.onAppHide listeners, WeChat's order.
+function hide(ctx) {
+  if (state.mode !== 'webview') pageHook(ctx.page, 'onHide');
   var h = appHook('onHide');
   if (h) call(h.fn, h.self, [], 'App.onHide');
   state.hideListeners.slice().forEach(function (l) { call(l, undefined, [], 'onAppHide listener'); });
@@ -281,29 +342,79 @@ function finish(ctx, navigateBack) {
   forget(ctx);
   request('GET', '/sim/v1/visits/' + encodeURIComponent(ctx.id)).then(function (res) {
     if (state !== s) return;
+    if (s.active === ctx) s.active = null;
     if (res.status !== 200 || !res.data || !res.data.appShow) {
       log('error', 'visit ' + ctx.id + ' has no appShow: ' + JSON.stringify(res.data));
       return;
     }
-    // Leave the web-view page first: WeChat runs App.onShow before the merchant page's onShow,
-    // and navigateBack shows that page only once the route changes.
-    if (navigateBack && ctx.onPage) {
+    var visit = res.data;
+    // The web-view page goes first: the runtime shows the merchant's page once the route has
+    // changed, after App.onShow; openBusinessView answers once the page is back.
+    var back = navigateBack && ctx.onPage;
+    if (back) {
       ctx.onPage = false;
-      s.wx.navigateBack({ delta: 1 });
+      s.wx.navigateBack({ delta: 1, complete: function () { if (state === s && !s.coldStart) answer(ctx, visit); } });
     }
-    show(ctx, res.data.appShow);
+    if (s.coldStart) {
+      relaunch(ctx, visit.appShow);
+      return;
+    }
+    if (back) {
+      show(ctx, visit.appShow);
+      return;
+    }
+    show(ctx, visit.appShow);
+    if (s.mode !== 'webview') pageHook(ctx.page, 'onShow');
+    answer(ctx, visit);
   }, function (e) {
+    if (s.active === ctx) s.active = null;
     log('error', 'cannot read visit ' + ctx.id + ': ' + e.errMsg);
   });
+}
+
+// answer calls openBusinessView's success or fail once the user is back: errCode 0, with
+// extraData only after the in-page return; fail after the phone's back button.
+function answer(ctx, visit) {
+  if (ctx.api !== 'openBusinessView') return;
+  if (visit.outcome === 'android_back') {
+    ctx.reply(false, clone(CANCEL_FAIL));
+    return;
+  }
+  var res = { errMsg: 'openBusinessView:ok', errCode: 0 };
+  var extra = visit.appShow.referrerInfo && visit.appShow.referrerInfo.extraData;
+  if (extra) res.extraData = clone(extra);
+  ctx.reply(true, res);
+}
+
+// enterOptions is what App.onShow (and onLaunch) receive on the return.
+function enterOptions(ctx, appShow) {
+  return Object.assign({ path: ctx.path, query: {} }, clone(appShow));
 }
 
 // show calls App.onShow and every wx.onAppShow listener with one object, which
 // wx.getEnterOptionsSync returns from then on.
 function show(ctx, appShow) {
   var s = state;
-  var res = Object.assign({ path: ctx.path, query: {} }, clone(appShow));
+  var res = enterOptions(ctx, appShow);
   s.enterOptions = res;
   var h = appHook('onShow');
+  if (h) call(h.fn, h.self, [res], 'App.onShow');
+  s.showListeners.slice().forEach(function (l) { call(l, undefined, [res], 'onAppShow listener'); });
+}
+
+// relaunch plays the return as a cold start: WeChat killed the merchant's mini-program while
+// the user was in Pay Score, so its listeners and the call's callbacks are gone, and the app
+// starts again: App.onLaunch, then App.onShow (and the listeners onLaunch registers), both with
+// scene 1038 and the referrerInfo (reference 9.3).
+function relaunch(ctx, appShow) {
+  var s = state;
+  var res = enterOptions(ctx, appShow);
+  s.launchOptions = s.enterOptions = res;
+  s.showListeners.length = 0;
+  s.hideListeners.length = 0;
+  var h = appHook('onLaunch');
+  if (h) call(h.fn, h.self, [res], 'App.onLaunch');
+  h = appHook('onShow');
   if (h) call(h.fn, h.self, [res], 'App.onShow');
   s.showListeners.slice().forEach(function (l) { call(l, undefined, [res], 'onAppShow listener'); });
 }
@@ -370,6 +481,7 @@ function openWebview(ctx) {
   ctx.onPage = true;
   s.wx.navigateTo({
     url: s.webviewPage + '?url=' + encodeURIComponent(ctx.pageURL),
+    success: function () { if (state === s) hide(ctx); },
     fail: function (e) {
       log('error', 'navigateTo ' + s.webviewPage + ' failed (' + (e && e.errMsg) + '); did you copy web/shim/webview/ there and list it in app.json?');
     }
@@ -468,6 +580,8 @@ function install(options) {
     webviewPage: options.webviewPage || DEFAULT_WEBVIEW_PAGE,
     pollInterval: options.pollInterval > 0 ? options.pollInterval : DEFAULT_POLL_INTERVAL,
     legacy: !!options.legacy,
+    coldStart: !!options.coldStart,
+    user: visitUser(wx, options),
     getApp: options.getApp || runtimeGlobal('getApp'),
     getCurrentPages: options.getCurrentPages || runtimeGlobal('getCurrentPages'),
     origRequest: wx.request,
@@ -480,8 +594,11 @@ function install(options) {
     origCanIUse: wx.canIUse,
     appOptions: undefined,
     enterOptions: undefined,
+    launchOptions: undefined,
     showListeners: [],
     hideListeners: [],
+    pageLifetimes: new WeakMap(),
+    active: null,
     open: {},
     pages: {},
     restore: []
@@ -515,6 +632,13 @@ function install(options) {
     if (s.enterOptions) return s.enterOptions;
     return typeof s.origGetEnterOptionsSync === 'function' ? s.origGetEnterOptionsSync.apply(wx, arguments) : undefined;
   });
+  if (s.coldStart) {
+    var origLaunch = wx.getLaunchOptionsSync;
+    patch(wx, 'getLaunchOptionsSync', function () {
+      if (s.launchOptions) return s.launchOptions;
+      return typeof origLaunch === 'function' ? origLaunch.apply(wx, arguments) : undefined;
+    });
+  }
 
   // Capture App()'s options by wrapping the global App; getApp() is the fallback when App()
   // ran before install or the runtime does not let the global be replaced.
@@ -522,6 +646,8 @@ function install(options) {
   if (options.App && typeof options.App === 'object') s.appOptions = options.App;
   var origApp = typeof options.App === 'function' ? options.App : runtimeGlobal('App');
   if (typeof origApp === 'function') wrapApp(s, origApp);
+  var origComponent = runtimeGlobal('Component');
+  if (typeof origComponent === 'function') wrapComponent(s, origComponent);
 
   patch(wx, WEBVIEW_HOOK, { webviewUnloaded: webviewUnloaded });
   try {
@@ -531,6 +657,25 @@ function install(options) {
   log('info', 'installed: wx.openBusinessView' + (s.legacy ? ' removed (legacy: WeChat < 7.0.3)' : '') +
     ' and navigateToMiniProgram(' + PAYSCORE_APPID + ') go to ' + s.simulator + ' (' + s.mode + '). Development builds only.');
   return module.exports;
+}
+
+// visitUser is what every visit names of its user: options.openid (else the simulator's default
+// user of the order's appid) and, when options.appid is given (true: the running mini-program's,
+// from wx.getAccountInfoSync), the invoking appid, which WeChat refuses with 4108 when it is not
+// the order's.
+function visitUser(wx, options) {
+  var user = {};
+  if (options.openid) user.openid = String(options.openid);
+  var appid = options.appid;
+  if (appid === true && typeof wx.getAccountInfoSync === 'function') {
+    try {
+      appid = wx.getAccountInfoSync().miniProgram.appId;
+    } catch (e) {
+      log('warn', 'wx.getAccountInfoSync failed; the invoking appid is not sent');
+    }
+  }
+  if (typeof appid === 'string' && appid) user.invoker_appid = appid;
+  return user;
 }
 
 function uninstall() {

@@ -5,6 +5,12 @@
 // action sheet choice is a label substring, 'cancel' (the user dismisses the sheet), or a
 // function that returns (or resolves to) one of those. Everything
 // that happens is appended to `events`, in order, so tests can assert sequences.
+//
+// Pages: Page(options) and Component(options) register the page of the next open(route), which
+// builds its instance as the runtime does (Page: the options' members on the instance;
+// Component: the methods on the instance, lifetimes.created/attached, pageLifetimes) and shows
+// it. navigateTo hides the page on top and navigateBack shows the one below, asynchronously,
+// as the runtime does.
 
 const LAUNCH = Object.freeze({ scene: 1001, path: 'pages/index/index', query: {}, referrerInfo: {} });
 
@@ -20,6 +26,40 @@ function createRuntime(opts = {}) {
   const nativeHide = [];
   const pages = [{ route: opts.route || 'pages/order/order', options: {} }];
   let appInstance;
+  let registered; // the options of the last Page() or Component() call, and which
+
+  // lifecycle runs a page's hook as the runtime does: a Page()'s member, a Component()'s
+  // method, then a Component()'s pageLifetimes.
+  function lifecycle(page, name, args = []) {
+    if (typeof page[name] === 'function') page[name](...args);
+    const short = { onShow: 'show', onHide: 'hide' }[name];
+    const lt = page.__component && page.__component.pageLifetimes;
+    if (short && lt && typeof lt[short] === 'function') lt[short].call(page);
+  }
+
+  // open builds the registered page at route, loads and shows it.
+  function open(route, query = {}) {
+    if (!registered) throw new Error('no Page() or Component() registered for ' + route);
+    const { kind, options } = registered;
+    registered = undefined;
+    const page = { route, options: query, data: JSON.parse(JSON.stringify(options.data || {})) };
+    if (kind === 'Page') {
+      for (const [k, v] of Object.entries(options)) if (k !== 'data') page[k] = v;
+    } else {
+      Object.assign(page, options.methods || {});
+      page.__component = options;
+      const lt = options.lifetimes || {};
+      for (const hook of ['created', 'attached']) {
+        const fn = lt[hook] || options[hook];
+        if (typeof fn === 'function') fn.call(page);
+      }
+    }
+    page.setData = (d) => Object.assign(page.data, d);
+    pages.push(page);
+    lifecycle(page, 'onLoad', [query]);
+    lifecycle(page, 'onShow');
+    return page;
+  }
 
   const wx = {
     request(o) {
@@ -95,14 +135,23 @@ function createRuntime(opts = {}) {
     navigateTo(o) {
       navigations.push({ type: 'navigateTo', url: o.url });
       events.push('navigateTo');
-      pages.push({ route: o.url.replace(/^\//, '').split('?')[0], options: {} });
-      setImmediate(() => { o.success && o.success({ errMsg: 'navigateTo:ok' }); o.complete && o.complete({ errMsg: 'navigateTo:ok' }); });
+      setImmediate(() => {
+        lifecycle(pages[pages.length - 1], 'onHide');
+        pages.push({ route: o.url.replace(/^\//, '').split('?')[0], options: {} });
+        o.success && o.success({ errMsg: 'navigateTo:ok' });
+        o.complete && o.complete({ errMsg: 'navigateTo:ok' });
+      });
     },
 
     navigateBack(o = {}) {
       navigations.push({ type: 'navigateBack', delta: o.delta });
       events.push('navigateBack');
-      pages.splice(pages.length - (o.delta || 1), o.delta || 1);
+      setImmediate(() => {
+        pages.splice(pages.length - (o.delta || 1), o.delta || 1);
+        lifecycle(pages[pages.length - 1], 'onShow');
+        o.success && o.success({ errMsg: 'navigateBack:ok' });
+        o.complete && o.complete({ errMsg: 'navigateBack:ok' });
+      });
     },
 
     navigateToMiniProgram(o) {
@@ -137,10 +186,15 @@ function createRuntime(opts = {}) {
     events.push('App()');
     appInstance = options;
   };
+  const Page = function Page(options) { registered = { kind: 'Page', options }; };
+  const Component = function Component(options) { registered = { kind: 'Component', options }; };
 
   return {
     wx,
     App,
+    Page,
+    Component,
+    open,
     getApp: () => appInstance,
     getCurrentPages: () => pages.slice(),
     events,
@@ -155,11 +209,11 @@ function createRuntime(opts = {}) {
     // install puts App, getApp, getCurrentPages and wx on the global object, as a mini-program
     // runtime has them; remove takes them away again.
     install() {
-      Object.assign(globalThis, { wx, App, getApp: this.getApp, getCurrentPages: this.getCurrentPages });
+      Object.assign(globalThis, { wx, App, Page, Component, getApp: this.getApp, getCurrentPages: this.getCurrentPages });
       return this;
     },
     remove() {
-      for (const k of ['wx', 'App', 'getApp', 'getCurrentPages']) delete globalThis[k];
+      for (const k of ['wx', 'App', 'Page', 'Component', 'getApp', 'getCurrentPages']) delete globalThis[k];
     },
   };
 }

@@ -12,54 +12,16 @@ const shim = require('../payscore-sim-miniprogram.js');
 const { createRuntime, merchantApp, LAUNCH } = require('./fake-wx.js');
 const { startSimulator, apiv3, createOrder, queryOrder, detailExtraData, control, visitsOf } = require('./simulator.js');
 
-const PAYSCORE = 'wxd8f3793ea3b935b8';
-const CONFIRM = '确认订单 confirm';
-const RETURN = '返回商户 return with params';
-const BACK = '左上角返回 back icon without params';
-const AUTHORIZE = '同意并开启 authorize';
-const PAGE = 'pages/order/order'; // the merchant page on top when it opens Pay Score
+const {
+  PAYSCORE, CONFIRM, RETURN, BACK, AUTHORIZE, USE_SHEET, LEAVE_SHEET, OK, PAGE, orderNo, waitFor, settle, callbacks,
+  merchant: bootMerchant,
+} = require('./harness.js');
 
 let sim;
 before(async () => { sim = await startSimulator(); });
 after(() => { if (sim) sim.stop(); });
 
-let orderSeq = 0;
-function orderNo(name) { return `shim-${name}-${process.pid}-${++orderSeq}`; }
-
-async function waitFor(what, cond, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms));
-
-// merchant boots a fake mini-program as a dev build's app.js would: the shim installed first,
-// then App({...}) and two wx.onAppShow listeners (and one wx.onAppHide listener).
-function merchant(t, { sheets, mode, legacy, nativeOpenBusinessView, pollInterval } = {}) {
-  const rt = createRuntime({ sheets, nativeOpenBusinessView, route: PAGE }).install();
-  const originals = { ...rt.wx };
-  shim.install({ simulator: sim.url, wx: rt.wx, mode, legacy, pollInterval });
-  const app = merchantApp(rt);
-  App(app.options); // the global App, as app.js calls it
-  const shown = [[], []];
-  const hidden = [];
-  rt.wx.onAppShow(function () { shown[0].push([...arguments]); rt.events.push('onAppShow#1'); });
-  rt.wx.onAppShow(function () { shown[1].push([...arguments]); rt.events.push('onAppShow#2'); });
-  rt.wx.onAppHide(function () { hidden.push([...arguments]); rt.events.push('onAppHide'); });
-  t.after(() => { shim.uninstall(); rt.remove(); });
-  return { rt, wx: rt.wx, app, log: app.log, shown, hidden, originals };
-}
-
-// callbacks are success/fail/complete that record their argument.
-function callbacks(rt) {
-  const got = { success: [], fail: [], complete: [] };
-  for (const k of Object.keys(got)) {
-    got[k + 'Fn'] = (res) => { got[k].push(res); rt.events.push(k); };
-  }
-  return { got, cbs: { success: got.successFn, fail: got.failFn, complete: got.completeFn } };
-}
+const merchant = (t, options) => bootMerchant(t, sim, options);
 
 // assertReturned checks that App.onShow and both onAppShow listeners got exactly `want`, once,
 // as one object which wx.getEnterOptionsSync returns from then on.
@@ -104,22 +66,22 @@ test('wxpayScoreUse: confirm, then return with params → onShow gets a query_id
   await waitFor('App.onShow', () => m.log.onShow.length === 1);
   await settle();
 
-  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
-  assert.deepStrictEqual(got.fail, []);
-  assert.equal(got.complete.length, 1);
-  assert.equal(got.complete[0], got.success[0], 'complete gets the success object');
-  assert.deepStrictEqual(m.rt.sheets, [[CONFIRM, BACK], [RETURN, BACK]]);
-  assert.deepStrictEqual(m.rt.events, [
-    'App()', 'success', 'complete', 'App.onHide', 'onAppHide',
-    `sheet:${CONFIRM} | ${BACK}`, `tap:${CONFIRM}`, `sheet:${RETURN} | ${BACK}`, `tap:${RETURN}`,
-    'App.onShow', 'onAppShow#1', 'onAppShow#2',
-  ]);
-  assertLeft(m);
-
   const visit = await onlyVisit(no);
   assert.equal(visit.outcome, 'return_with_params');
   const queryID = visit.query_id;
   assert.ok(queryID, 'the visit has a query_id');
+  // success comes when the user is back, after App.onShow, with errCode 0 and the query_id.
+  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok', errCode: 0, extraData: { query_id: queryID } }]);
+  assert.deepStrictEqual(got.fail, []);
+  assert.equal(got.complete.length, 1);
+  assert.equal(got.complete[0], got.success[0], 'complete gets the success object');
+  assert.deepStrictEqual(m.rt.sheets, [USE_SHEET, LEAVE_SHEET]);
+  assert.deepStrictEqual(m.rt.events, [
+    'App()', 'App.onHide', 'onAppHide',
+    `sheet:${USE_SHEET.join(' | ')}`, `tap:${CONFIRM}`, `sheet:${LEAVE_SHEET.join(' | ')}`, `tap:${RETURN}`,
+    'App.onShow', 'onAppShow#1', 'onAppShow#2', 'success', 'complete',
+  ]);
+  assertLeft(m);
   assertReturned(m, {
     scene: 1038, path: PAGE, query: {},
     referrerInfo: { appId: PAYSCORE, extraData: { query_id: queryID } },
@@ -140,8 +102,8 @@ test('wxpayScoreUse: confirm, then the back icon → referrerInfo without extraD
   await waitFor('App.onShow', () => m.log.onShow.length === 1);
   await settle();
 
-  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
-  assert.deepStrictEqual(m.rt.sheets, [[CONFIRM, BACK], [RETURN, BACK]]);
+  assert.deepStrictEqual(got.success, [OK], 'the back icon: success without query_id');
+  assert.deepStrictEqual(m.rt.sheets, [USE_SHEET, LEAVE_SHEET]);
   assertLeft(m);
   assertReturned(m, { scene: 1038, path: PAGE, query: {}, referrerInfo: { appId: PAYSCORE } });
   assert.ok(!('extraData' in m.log.onShow[0].args[0].referrerInfo), 'no extraData key at all');
@@ -159,8 +121,8 @@ test('wxpayScoreUse: the back icon without confirming → no extraData; the orde
   await waitFor('App.onShow', () => m.log.onShow.length === 1);
   await settle();
 
-  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
-  assert.deepStrictEqual(m.rt.sheets, [[CONFIRM, BACK]]);
+  assert.deepStrictEqual(got.success, [OK]);
+  assert.deepStrictEqual(m.rt.sheets, [USE_SHEET]);
   assertReturned(m, { scene: 1038, path: PAGE, query: {}, referrerInfo: { appId: PAYSCORE } });
   assert.equal((await onlyVisit(no)).outcome, 'back_without_params');
   assert.equal((await queryOrder(sim, 'out_order_no', no)).state, 'CREATED');
@@ -209,8 +171,8 @@ test('wxpayScoreDetail (signed form): the return items only; the return plays wh
   await waitFor('App.onShow', () => m.log.onShow.length === 1);
   await settle();
 
-  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
-  assert.deepStrictEqual(m.rt.sheets, [[RETURN, BACK]]);
+  assert.deepStrictEqual(got.success, [OK], 'a detail return hands back no query_id');
+  assert.deepStrictEqual(m.rt.sheets, [LEAVE_SHEET]);
   assertLeft(m);
   const visit = await onlyVisit(no);
   assert.equal(visit.businessType, 'wxpayScoreDetail');
@@ -326,7 +288,8 @@ test('webview mode: navigateTo the web-view page with the page_url; the shim pol
   const visit = (await visitsOf(sim, no))[0];
   const pageURL = sim.url + '/sim/visits/' + visit.visit_id;
   assert.deepStrictEqual(m.rt.navigations, [{ type: 'navigateTo', url: '/pages/payscore-sim/webview/index?url=' + encodeURIComponent(pageURL) }]);
-  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
+  assert.deepStrictEqual(got.success, [], 'success waits for the user to come back');
+  await waitFor('App.onHide', () => m.log.onHide.length === 1);
   assertLeft(m);
   assert.deepStrictEqual(m.rt.sheets, [], 'no action sheet in webview mode');
 
@@ -340,9 +303,10 @@ test('webview mode: navigateTo the web-view page with the page_url; the shim pol
   await settle();
 
   assert.deepStrictEqual(m.rt.navigations.slice(1), [{ type: 'navigateBack', delta: 1 }]);
-  assert.deepStrictEqual(m.rt.events.slice(-4), ['navigateBack', 'App.onShow', 'onAppShow#1', 'onAppShow#2']);
+  assert.deepStrictEqual(m.rt.events.slice(-6), ['navigateBack', 'App.onShow', 'onAppShow#1', 'onAppShow#2', 'success', 'complete']);
   assertReturned(m, { path: PAGE, query: {}, ...left.data });
   assert.ok(left.data.referrerInfo.extraData.query_id);
+  assert.deepStrictEqual(got.success, [{ ...OK, extraData: left.data.referrerInfo.extraData }]);
   assert.equal((await queryOrder(sim, 'query_id', left.data.referrerInfo.extraData.query_id)).state, 'DOING');
 
   // The web-view page unloads as navigateBack pops it: nothing more happens.
@@ -392,8 +356,8 @@ test('without callbacks, as WeChat does, the call returns a Promise', async (t) 
   const m = merchant(t, { sheets: [BACK] });
   const no = orderNo('promise');
   const ok = await m.wx.openBusinessView({ businessType: 'wxpayScoreUse', extraData: { package: await createOrder(sim, no) } });
-  assert.deepStrictEqual(ok, { errMsg: 'openBusinessView:ok' });
-  await waitFor('App.onShow', () => m.log.onShow.length === 1);
+  assert.deepStrictEqual(ok, OK, 'the Promise resolves when the user is back');
+  assert.equal(m.log.onShow.length, 1, 'after App.onShow');
   await assert.rejects(
     m.wx.navigateToMiniProgram({ appId: PAYSCORE, path: 'pages/use/use', extraData: { package: 'AAQTnZoNope' } }),
     (res) => res.errMsg === 'navigateToMiniProgram:fail 订单不存在' && res.simulator.code === 'ORDER_NOT_EXIST',
@@ -484,8 +448,8 @@ test('wxpayScoreEnable: authorize, then return with params (live; skips while th
     t.skip('the simulator refuses wxpayScoreEnable visits: ' + got.fail[0].errMsg);
     return;
   }
-  assert.deepStrictEqual(got.success, [{ errMsg: 'openBusinessView:ok' }]);
-  assert.deepStrictEqual(m.rt.sheets, [[AUTHORIZE, RETURN, BACK], [RETURN, BACK]]);
+  assert.deepStrictEqual(got.success, [OK], 'the enable page hands back nothing');
+  assert.deepStrictEqual(m.rt.sheets, [[AUTHORIZE, ...LEAVE_SHEET], LEAVE_SHEET]);
   const opened = m.rt.requests.find((r) => r.method === 'POST' && r.url === sim.url + '/sim/v1/visits');
   const visit = (await control(sim, 'GET', '/sim/v1/visits/' + opened.response.data.visit_id)).data;
   assert.equal(visit.businessType, 'wxpayScoreEnable');
@@ -550,7 +514,7 @@ test('a rejected action shows the diagnostic and offers the sheet again', async 
   assert.equal(m.rt.modals.length, 1);
   assert.equal(m.rt.modals[0].title, 'payscore-sim: confirm');
   assert.match(m.rt.modals[0].content, /^INVALID_REQUEST|REVOKED|订单/);
-  assert.deepStrictEqual(m.rt.sheets, [[CONFIRM, BACK], [CONFIRM, BACK]]);
+  assert.deepStrictEqual(m.rt.sheets, [USE_SHEET, USE_SHEET]);
   assertReturned(m, { scene: 1038, path: PAGE, query: {}, referrerInfo: { appId: PAYSCORE } });
   assert.equal((await queryOrder(sim, 'out_order_no', no)).state, 'REVOKED');
 });
