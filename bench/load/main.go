@@ -385,65 +385,80 @@ func latency(ctx context.Context, c *config, rep *report) error {
 	if err != nil {
 		return err
 	}
-	small, big := smallDB.path, bigDB.path
-	fl, err := startServer(ctx, c, "floor-latency", c.floor)
-	if err != nil {
-		return err
-	}
-	defer fl.stop()
-	simSmall, err := startServer(ctx, c, "sim-latency-small", c.sim, "serve", "--db", small)
-	if err != nil {
-		return err
-	}
-	defer simSmall.stop()
-	simBig, err := startServer(ctx, c, "sim-latency-big", c.sim, "serve", "--db", big)
-	if err != nil {
-		return err
-	}
-	defer simBig.stop()
-	queries := func(url string, orders int) (func(int) error, error) {
-		cl, err := bench.NewClient(url, 1)
-		if err != nil {
-			return nil, err
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
 		}
-		return func(int) error { return bench.Query(ctx, cl, bench.OrderNo("P", rand.IntN(orders))) }, nil
+	}()
+	// The floor, then the simulator on the small and on the big database.
+	var qs [3]func(int) error
+	for i, s := range []struct {
+		name   string
+		bin    string
+		orders int
+		args   []string
+	}{
+		{"floor-latency", c.floor, 1, nil},
+		{"sim-latency-small", c.sim, c.small, []string{"serve", "--db", smallDB.path}},
+		{"sim-latency-big", c.sim, c.big, []string{"serve", "--db", bigDB.path}},
+	} {
+		srv, err := startServer(ctx, c, s.name, s.bin, s.args...)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, srv.stop)
+		if qs[i], err = latencyQueries(ctx, srv.url, s.orders); err != nil {
+			return err
+		}
 	}
-	floorQ, err := queries(fl.url, 1)
+	m, err := latencyMeasure(ctx, c, qs[0], qs[1], qs[2])
 	if err != nil {
 		return err
 	}
-	smallQ, err := queries(simSmall.url, c.small)
+	rep.add(latencySection(c, m, bigDB))
+	return nil
+}
+
+// latencyQueries returns a signed query of a random one of the server's orders.
+func latencyQueries(ctx context.Context, url string, orders int) (func(int) error, error) {
+	cl, err := bench.NewClient(url, 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	bigQ, err := queries(simBig.url, c.big)
-	if err != nil {
-		return err
-	}
+	return func(int) error { return bench.Query(ctx, cl, bench.OrderNo("P", rand.IntN(orders))) }, nil
+}
+
+// latencyMeasure warms up, then runs small and big in alternating blocks, with the floor
+// between the pairs, and returns the floor's, the small database's and the big one's results.
+func latencyMeasure(ctx context.Context, c *config, floorQ, smallQ, bigQ func(int) error) ([]bench.Result, error) {
 	// Warm-up, not measured.
 	if _, _, err := bench.Compare(ctx, 1, 20, 20, smallQ, bigQ); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := bench.Drive(ctx, 1, 20, floorQ); err != nil {
-		return err
+		return nil, err
 	}
-	// Small and big alternate in blocks, and the floor runs between the pairs.
 	var fRes, sRes, bRes bench.Result
 	for done := 0; done < c.latencyN; done += c.block {
 		m := min(c.block, c.latencyN-done)
 		s, b, err := bench.Compare(ctx, 1, m, m, smallQ, bigQ)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		f, err := bench.Drive(ctx, 1, m, floorQ)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sRes.Add(s)
 		bRes.Add(b)
 		fRes.Add(f)
 	}
-	m := []bench.Result{fRes, sRes, bRes}
+	return []bench.Result{fRes, sRes, bRes}, nil
+}
+
+// latencySection is the table of latencyMeasure's results m.
+func latencySection(c *config, m []bench.Result, bigDB populated) section {
 	names := []string{"floor server (reference)", fmt.Sprintf("payscore-sim, %d orders", c.small), fmt.Sprintf("payscore-sim, %d orders", c.big)}
 	sec := section{
 		Title: fmt.Sprintf("Signed query latency by database size (1 client, %d queries of random existing orders per server, in alternating blocks of %d)", c.latencyN, c.block),
@@ -459,7 +474,7 @@ func latency(ctx context.Context, c *config, rep *report) error {
 	}
 	flat := float64(m[2].Pct(.5)) <= 1.1*float64(m[1].Pct(.5))
 	var size string
-	if st, err := os.Stat(big); err == nil {
+	if st, err := os.Stat(bigDB.path); err == nil {
 		size = fmt.Sprintf(" (%.0f MB)", float64(st.Size())/1e6)
 	}
 	sec.Notes = []string{
@@ -467,8 +482,7 @@ func latency(ctx context.Context, c *config, rep *report) error {
 			c.big, size, bigDB.took.Round(time.Second), c.workers, c.readyOrders),
 		fmt.Sprintf("Flat latency (1M p50 within 10%% of 1k p50): %s.", mark(flat)),
 	}
-	rep.add(sec)
-	return nil
+	return sec
 }
 
 func scenarios(ctx context.Context, c *config, rep *report) error {

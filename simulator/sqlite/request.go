@@ -140,6 +140,33 @@ func jsonOrNull(v any, isNil bool) (sql.NullString, error) {
 // ListRequests returns records newest first by Time, the later logged first among equal times.
 // Diagnostic values come back as JSON decodes them (numbers as float64).
 func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*simulator.RequestRecord, error) {
+	query, args := requestQuery(f)
+	rows, err := d.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+	}
+	defer rows.Close()
+	var records []*simulator.RequestRecord
+	var total int64
+	for rows.Next() {
+		r, size, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list requests: %w", err)
+		}
+		records = append(records, r)
+		// The first record always comes, so that a listing moves on whatever the sizes.
+		if total += size; f.MaxBytes > 0 && total >= f.MaxBytes {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+	}
+	return records, nil
+}
+
+// requestQuery is the SELECT of ListRequests for f.
+func requestQuery(f simulator.RequestFilter) (string, []any) {
 	var w where
 	w.eq("mchid", f.MchID)
 	if f.Failed {
@@ -162,52 +189,34 @@ func (d *DB) ListRequests(ctx context.Context, f simulator.RequestFilter) ([]*si
 		// records before it.
 		w.add("(time, id) < (SELECT time, id FROM requests WHERE id = ?)", f.BeforeID)
 	}
-	query, args := w.query(`SELECT id, time, mchid, method, target, request_body, status, code, message,
+	return w.query(`SELECT id, time, mchid, method, target, request_body, status, code, message,
 		response_body, diagnostic, warnings, duration_ns, size, fault FROM requests`, "time DESC, id DESC", f.Limit)
+}
 
-	rows, err := d.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+// scanRequest reads one row of requestQuery, and returns the record with its stored size.
+func scanRequest(rows *sql.Rows) (*simulator.RequestRecord, int64, error) {
+	var (
+		r                           simulator.RequestRecord
+		at, duration, size          int64
+		diagnostic, warnings, fault sql.NullString
+	)
+	if err := rows.Scan(&r.ID, &at, &r.MchID, &r.Method, &r.Target, &r.RequestBody,
+		&r.Status, &r.Code, &r.Message, &r.ResponseBody, &diagnostic, &warnings, &duration, &size, &fault); err != nil {
+		return nil, 0, err
 	}
-	defer rows.Close()
-	var records []*simulator.RequestRecord
-	var total int64
-	for rows.Next() {
-		var (
-			r                    simulator.RequestRecord
-			at, duration, size   int64
-			diagnostic, warnings sql.NullString
-			fault                sql.NullString
-		)
-		if err := rows.Scan(&r.ID, &at, &r.MchID, &r.Method, &r.Target, &r.RequestBody,
-			&r.Status, &r.Code, &r.Message, &r.ResponseBody, &diagnostic, &warnings, &duration, &size, &fault); err != nil {
-			return nil, fmt.Errorf("sqlite: list requests: %w", err)
+	r.Time = fromUnixNano(at)
+	r.Duration = time.Duration(duration)
+	for _, c := range []struct {
+		name string
+		col  sql.NullString
+		into any
+	}{{"diagnostic", diagnostic, &r.Diagnostic}, {"warnings", warnings, &r.Warnings}, {"fault", fault, &r.Fault}} {
+		if !c.col.Valid {
+			continue
 		}
-		r.Time = fromUnixNano(at)
-		r.Duration = time.Duration(duration)
-		if diagnostic.Valid {
-			if err := json.Unmarshal([]byte(diagnostic.String), &r.Diagnostic); err != nil {
-				return nil, fmt.Errorf("sqlite: list requests: request %d diagnostic: %w", r.ID, err)
-			}
-		}
-		if warnings.Valid {
-			if err := json.Unmarshal([]byte(warnings.String), &r.Warnings); err != nil {
-				return nil, fmt.Errorf("sqlite: list requests: request %d warnings: %w", r.ID, err)
-			}
-		}
-		if fault.Valid {
-			if err := json.Unmarshal([]byte(fault.String), &r.Fault); err != nil {
-				return nil, fmt.Errorf("sqlite: list requests: request %d fault: %w", r.ID, err)
-			}
-		}
-		records = append(records, &r)
-		// The first record always comes, so that a listing moves on whatever the sizes.
-		if total += size; f.MaxBytes > 0 && total >= f.MaxBytes {
-			break
+		if err := json.Unmarshal([]byte(c.col.String), c.into); err != nil {
+			return nil, 0, fmt.Errorf("request %d %s: %w", r.ID, c.name, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list requests: %w", err)
-	}
-	return records, nil
+	return &r, size, nil
 }
