@@ -240,8 +240,10 @@ type NotificationStore interface {
 	FindNotification(ctx context.Context, id string) (*Notification, error)
 	// ListNotifications returns notifications newest first.
 	ListNotifications(ctx context.Context, f NotificationFilter) ([]*Notification, error)
-	// ListAttempts returns a notification's attempts in order.
-	ListAttempts(ctx context.Context, notificationID string) ([]*DeliveryAttempt, error)
+	// FindNotificationAttempts returns a notification and its attempts in order, as they were
+	// at one moment (a reader never sees an attempt without the state it led to), or
+	// NOTIFICATION_NOT_EXIST.
+	FindNotificationAttempts(ctx context.Context, id string) (*Notification, []*DeliveryAttempt, error)
 	// UpdateNotification loads a notification, lets fn change it and saves it, in one
 	// transaction; if fn fails nothing is saved and its error is returned. A notification that
 	// does not exist is NOTIFICATION_NOT_EXIST.

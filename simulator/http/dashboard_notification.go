@@ -67,11 +67,7 @@ func (s *Server) handleDashNotification(c echo.Context) error {
 		return s.renderError(c, err, nil, nil)
 	}
 	ctx := c.Request().Context()
-	n, err := s.Service.Notifications.FindNotification(ctx, id)
-	if err != nil {
-		return s.renderError(c, err, nil, nil)
-	}
-	attempts, err := s.Service.Notifications.ListAttempts(ctx, n.ID)
+	n, attempts, err := s.Service.Notifications.FindNotificationAttempts(ctx, id)
 	if err != nil {
 		return s.renderError(c, err, nil, nil)
 	}

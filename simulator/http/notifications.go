@@ -53,9 +53,9 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	return s.respondJSON(c, http.StatusOK, listOf(views))
 }
 
-// notificationWithAttempts returns the view of n with its attempts.
-func (s *Server) notificationWithAttempts(c echo.Context, n *simulator.Notification) (notificationView, error) {
-	attempts, err := s.Service.Notifications.ListAttempts(c.Request().Context(), n.ID)
+// notificationWithAttempts returns the view of the notification id with its attempts.
+func (s *Server) notificationWithAttempts(c echo.Context, id string) (notificationView, error) {
+	n, attempts, err := s.Service.Notifications.FindNotificationAttempts(c.Request().Context(), id)
 	if err != nil {
 		return notificationView{}, err
 	}
@@ -70,11 +70,7 @@ func (s *Server) handleGetNotification(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.Service.Notifications.FindNotification(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	v, err := s.notificationWithAttempts(c, n)
+	v, err := s.notificationWithAttempts(c, id)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,10 @@ func (s *Server) handleResendNotification(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.Service.ResendNotification(c.Request().Context(), id)
-	if err != nil {
+	if _, err := s.Service.ResendNotification(c.Request().Context(), id); err != nil {
 		return err
 	}
-	v, err := s.notificationWithAttempts(c, n)
+	v, err := s.notificationWithAttempts(c, id)
 	if err != nil {
 		return err
 	}

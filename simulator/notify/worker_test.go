@@ -98,10 +98,8 @@ func (s *notifyMemStore) ListNotifications(context.Context, simulator.Notificati
 	return nil, errors.New("not used")
 }
 
-func (s *notifyMemStore) ListAttempts(context.Context, string) ([]*simulator.DeliveryAttempt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*simulator.DeliveryAttempt(nil), s.attempts...), nil
+func (s *notifyMemStore) FindNotificationAttempts(context.Context, string) (*simulator.Notification, []*simulator.DeliveryAttempt, error) {
+	return nil, nil, errors.New("not used")
 }
 
 func (s *notifyMemStore) UpdateNotification(context.Context, string, func(*simulator.Notification) error) (*simulator.Notification, error) {

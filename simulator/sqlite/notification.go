@@ -116,8 +116,12 @@ func (d *DB) saveAttempt(ctx context.Context, n *simulator.Notification, a *simu
 
 // FindNotification returns a notification, or NOTIFICATION_NOT_EXIST.
 func (d *DB) FindNotification(ctx context.Context, id string) (*simulator.Notification, error) {
+	return findNotification(ctx, d.read, id)
+}
+
+func findNotification(ctx context.Context, q queryer, id string) (*simulator.Notification, error) {
 	var data string
-	err := d.read.QueryRowContext(ctx, `SELECT data FROM notifications WHERE id = ?`, id).Scan(&data)
+	err := q.QueryRowContext(ctx, `SELECT data FROM notifications WHERE id = ?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notificationNotExist(id)
 	}
@@ -141,28 +145,39 @@ func (d *DB) ListNotifications(ctx context.Context, f simulator.NotificationFilt
 	return listData(ctx, d, "notifications", query, args, decodeJSON[simulator.Notification])
 }
 
-// ListAttempts returns a notification's attempts in order.
-func (d *DB) ListAttempts(ctx context.Context, notificationID string) ([]*simulator.DeliveryAttempt, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT id, data FROM delivery_attempts WHERE notification_id = ? ORDER BY id`, notificationID)
+// FindNotificationAttempts returns a notification and its attempts in order, read in one
+// transaction: a delivery saves the state and its attempt together, and a reader must not see
+// the attempt without the state it led to.
+func (d *DB) FindNotificationAttempts(ctx context.Context, id string) (*simulator.Notification, []*simulator.DeliveryAttempt, error) {
+	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list attempts: %w", err)
+		return nil, nil, fmt.Errorf("sqlite: find notification %s: %w", id, err)
 	}
-	defer rows.Close()
-	var out []*simulator.DeliveryAttempt
-	for rows.Next() {
-		var id int64
-		var data string
-		if err := rows.Scan(&id, &data); err != nil {
-			return nil, fmt.Errorf("sqlite: list attempts: %w", err)
-		}
-		var a simulator.DeliveryAttempt
-		if err := json.Unmarshal([]byte(data), &a); err != nil {
-			return nil, fmt.Errorf("sqlite: list attempts: %w", err)
-		}
-		a.ID = id
-		out = append(out, &a)
+	defer tx.Rollback()
+	n, err := findNotification(ctx, tx, id)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, rows.Err()
+	attempts, err := queryRows(ctx, tx, "attempts", `SELECT id, data FROM delivery_attempts WHERE notification_id = ? ORDER BY id`,
+		[]any{id}, scanAttempt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, attempts, nil
+}
+
+func scanAttempt(row scanner) (*simulator.DeliveryAttempt, error) {
+	var id int64
+	var data string
+	if err := row.Scan(&id, &data); err != nil {
+		return nil, err
+	}
+	var a simulator.DeliveryAttempt
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return nil, err
+	}
+	a.ID = id
+	return &a, nil
 }
 
 // UpdateNotification loads a notification, lets fn change it and saves it, in one write

@@ -183,7 +183,7 @@ func TestResetOneMerchantKeepsTheOthers(t *testing.T) {
 		if v, err := db.FindVisit(ctx, "pv-1900000001"); err != nil || v.Permission == nil {
 			t.Errorf("the other merchant's enable visit: %+v, %v", v, err)
 		}
-		if as, err := db.ListAttempts(ctx, "n-order-1900000001"); err != nil || len(as) != 1 {
+		if _, as, err := db.FindNotificationAttempts(ctx, "n-order-1900000001"); err != nil || len(as) != 1 {
 			t.Errorf("the other merchant's attempts: %d, %v", len(as), err)
 		}
 		if offsets, err := db.ClockOffsets(ctx); err != nil || len(offsets) != 1 || offsets["1900000001"] != time.Hour {
