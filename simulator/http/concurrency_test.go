@@ -46,11 +46,6 @@ func concStores(t *testing.T, test func(t *testing.T, sim *simtest.Sim, c *clien
 	}
 }
 
-// concChina is China Standard Time, in which WeChat's yyyyMMddHHmmss times are written.
-var concChina = time.FixedZone("UTC+8", 8*60*60)
-
-func concCompact(t time.Time) string { return t.In(concChina).Format("20060102150405") }
-
 // concStart is when the services of the tests' orders start: an hour ago, so that an order can
 // be completed as soon as the user confirms it. Fixed, so that repeated creates are identical.
 var concStart = time.Now().Add(-time.Hour)
@@ -64,7 +59,7 @@ func concCreateBody(no, attach string) map[string]any {
 		"service_id":           fixtures.DemoServiceID,
 		"service_introduction": "共享充电宝",
 		"post_payments":        []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
-		"time_range":           map[string]any{"start_time": concCompact(concStart), "end_time": concCompact(concStart.Add(3 * time.Hour))},
+		"time_range":           map[string]any{"start_time": compactTime(concStart), "end_time": compactTime(concStart.Add(3 * time.Hour))},
 		"risk_fund":            map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 9900},
 		"attach":               attach,
 		"notify_url":           "https://merchant.example.com/payscore/notify",
@@ -416,7 +411,7 @@ func TestConcurrentCompleteCancelRaces(t *testing.T) {
 			"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID,
 			"post_payments": []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
 			"total_amount":  300,
-			"time_range":    map[string]any{"end_time": concCompact(time.Now().Add(-time.Second))},
+			"time_range":    map[string]any{"end_time": compactTime(time.Now().Add(-time.Second))},
 		}
 		cancel := map[string]any{"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID, "reason": "用户取消"}
 

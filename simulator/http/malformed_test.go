@@ -33,13 +33,10 @@ const (
 	malMaxBody = 1 << 20
 )
 
-// malChina is China Standard Time, in which WeChat's yyyyMMddHHmmss times are written.
-var malChina = time.FixedZone("UTC+8", 8*60*60)
-
 // malCreate is a valid create body for out_order_no no, as JSON text, so that rows can break it
 // byte by byte with strings.Replace.
 func malCreate(no string) string {
-	now := time.Now().In(malChina)
+	now := time.Now().In(chinaTime)
 	return fmt.Sprintf(`{"out_order_no":%q,"appid":%q,"service_id":%q,"service_introduction":"共享充电宝",`+
 		`"post_payments":[{"name":"租借费","amount":300,"description":"每小时3元","count":1}],`+
 		`"time_range":{"start_time":%q,"end_time":%q},"risk_fund":{"name":"ESTIMATE_ORDER_COST","amount":9900},`+

@@ -395,16 +395,11 @@ const (
 	sdkDiscountDescription = "首小时免费"
 )
 
-// sdkChinaTime is UTC+8: WeChat's yyyyMMddHHmmss times are China Standard Time.
-var sdkChinaTime = time.FixedZone("UTC+8", 8*60*60)
-
 var sdkOrderIDPattern = regexp.MustCompile(`^[0-9]{31}$`)
-
-func sdkCompact(t time.Time) string { return t.In(sdkChinaTime).Format("20060102150405") }
 
 // sdkTimeRange is a service that starts now and ends three hours later, in China time.
 func sdkTimeRange(now time.Time) (start, end string) {
-	return sdkCompact(now), sdkCompact(now.Add(3 * time.Hour))
+	return compactTime(now), compactTime(now.Add(3 * time.Hour))
 }
 
 // sdkOutOrderNo is unique per test and call: a tag, a hash of the test name, the time.
@@ -448,7 +443,7 @@ func sdkCompleteBody(now time.Time) map[string]any {
 			{"name": sdkPaymentName, "amount": sdkPaymentAmount, "description": sdkPaymentDescription, "count": 1},
 		},
 		"total_amount": sdkPaymentAmount,
-		"time_range":   map[string]any{"end_time": sdkCompact(now)},
+		"time_range":   map[string]any{"end_time": compactTime(now)},
 	}
 }
 
@@ -471,7 +466,7 @@ func sdkSyncBody(now time.Time) map[string]any {
 		"appid":      fixtures.DemoAppID,
 		"service_id": fixtures.DemoServiceID,
 		"type":       "Order_Paid",
-		"detail":     map[string]any{"paid_time": sdkCompact(now)},
+		"detail":     map[string]any{"paid_time": compactTime(now)},
 	}
 }
 

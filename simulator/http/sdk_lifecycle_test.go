@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,9 +112,9 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	now := time.Now()
 	start := "OnAccept"
 	if !onAccept {
-		start = sdkCompact(now.Add(-30 * time.Minute))
+		start = compactTime(now.Add(-30 * time.Minute))
 	}
-	end := sdkCompact(now.Add(3 * time.Hour))
+	end := compactTime(now.Add(3 * time.Hour))
 
 	// 1. Create, in confirm mode.
 	created, pkg := m.create(t, sdkCreateOrderBody(no, start, end))
@@ -232,7 +231,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	lifeCheck(t, "query after query by query_id", m.query(t, "query after query by query_id", "out_order_no", no), id, confirmedWant)
 
 	// 6. Complete: the service ended a moment ago, after it started.
-	startAt, err := time.ParseInLocation("20060102150405", actualStart, sdkChinaTime)
+	startAt, err := time.ParseInLocation("20060102150405", actualStart, chinaTime)
 	if err != nil {
 		t.Fatalf("start_time %q: %v", actualStart, err)
 	}
@@ -242,7 +241,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	}
 	// The end must not lie in the simulator's future: wait until it is past.
 	time.Sleep(time.Until(endAt.Add(50 * time.Millisecond)))
-	actualEnd := sdkCompact(endAt)
+	actualEnd := compactTime(endAt)
 	completeBody := lifeCompleteBody(actualEnd)
 	if got := lifeSum(completeBody); got != lifeCompleteTotal || completeBody["total_amount"] != lifeCompleteTotal {
 		t.Fatalf("complete body: items sum to %d, total_amount %v, want both %d", got, completeBody["total_amount"], lifeCompleteTotal)
@@ -288,7 +287,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	lifeCheck(t, "query after pay", m.query(t, "query after pay", "out_order_no", no), id, modifiedWant)
 
 	// 9. Sync: the merchant was paid through its own channel.
-	paidTime := sdkCompact(time.Now())
+	paidTime := compactTime(time.Now())
 	syncBody := sdkSyncBody(time.Now())
 	syncBody["detail"] = map[string]any{"paid_time": paidTime}
 	// state_description is returned only while DOING.
@@ -532,21 +531,19 @@ func lifeCheckItems(t *testing.T, op string, o lifeOrder, payments, discounts []
 	}
 }
 
-var lifeCompactPattern = regexp.MustCompile(`^[0-9]{14}$`)
-
 // lifeCheckConfirmTime checks that OnAccept became the time of the confirmation.
 func lifeCheckConfirmTime(t *testing.T, start string, before, after time.Time) {
 	t.Helper()
-	if !lifeCompactPattern.MatchString(start) {
+	if !compactTimePattern.MatchString(start) {
 		t.Fatalf("query after confirm: time_range.start_time = %q, want OnAccept replaced by a yyyyMMddHHmmss time", start)
 	}
-	at, err := time.ParseInLocation("20060102150405", start, sdkChinaTime)
+	at, err := time.ParseInLocation("20060102150405", start, chinaTime)
 	if err != nil {
 		t.Fatalf("query after confirm: time_range.start_time %q: %v", start, err)
 	}
 	if at.Before(before.Truncate(time.Second)) || at.After(after) {
 		t.Errorf("query after confirm: time_range.start_time = %s, want the confirmation's time, between %s and %s",
-			start, sdkCompact(before), sdkCompact(after))
+			start, compactTime(before), compactTime(after))
 	}
 }
 

@@ -33,7 +33,6 @@ var (
 	permTokenPattern  = regexp.MustCompile(`^[0-9A-Za-z_-]{1,300}$`)
 	permOpenIDPattern = regexp.MustCompile(`^oUpF8u[0-9A-Za-z_-]{22}$`)
 	permRFC3339CST    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$`)
-	permCompact       = regexp.MustCompile(`^\d{14}$`)
 )
 
 // permControl sends a control API request (signed, though the control API does not ask) and
@@ -319,9 +318,9 @@ func permCheckNotice(t *testing.T, n *simulator.Notification, event simulator.Ev
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: resource %s, want exactly %v", event, n.Resource, want)
 	}
-	at, err := time.ParseInLocation("20060102150405", when, sdkChinaTime)
-	if !permCompact.MatchString(when) || err != nil || at.Before(before.Truncate(time.Second)) || at.After(after) {
-		t.Errorf("%s: openorclose_time %q, want yyyyMMddHHmmss China time between %s and %s", event, when, sdkCompact(before), sdkCompact(after))
+	at, err := time.ParseInLocation("20060102150405", when, chinaTime)
+	if !compactTimePattern.MatchString(when) || err != nil || at.Before(before.Truncate(time.Second)) || at.After(after) {
+		t.Errorf("%s: openorclose_time %q, want yyyyMMddHHmmss China time between %s and %s", event, when, compactTime(before), compactTime(after))
 	}
 }
 
@@ -551,7 +550,7 @@ func permDirectBody(no, openid string) map[string]any {
 		"post_discounts": []map[string]any{
 			{"name": "新用户优惠", "description": "首单减1元", "amount": 100, "count": 1},
 		},
-		"time_range":   map[string]any{"start_time": sdkCompact(now.Add(-2 * time.Hour)), "end_time": sdkCompact(now)},
+		"time_range":   map[string]any{"start_time": compactTime(now.Add(-2 * time.Hour)), "end_time": compactTime(now)},
 		"location":     map[string]any{"start_location": "A座", "end_location": "B座"},
 		"attach":       "direct",
 		"notify_url":   sdkNotifyURL,
