@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"net/url"
 	"testing"
 
 	"github.com/go-pay/gopay"
@@ -149,10 +148,7 @@ func (g *lifeGopay) sync(t *testing.T, no string, body map[string]any) lifeOrder
 		TotalAmount: r.TotalAmount, NeedCollection: r.NeedCollection, Collection: r.Collection})
 }
 
-func (g *lifeGopay) queryTarget(key, value string) string {
-	// gopay's parameter order, values not encoded.
-	return "/v3/payscore/serviceorder?appid=" + fixtures.DemoAppID + "&" + key + "=" + value + "&service_id=" + fixtures.DemoServiceID
-}
+func (g *lifeGopay) queryTarget(key, value string) string { return gopayQueryTargetBy(key, value) }
 
 func (g *lifeGopay) firstLogged() []sdkLogged {
 	return []sdkLogged{{"GET", "/v3/certificates", 200, ""}} // AutoVerifySign's download
@@ -221,8 +217,7 @@ func (w *lifeWechatpay) sync(t *testing.T, no string, body map[string]any) lifeO
 }
 
 func (w *lifeWechatpay) queryTarget(key, value string) string {
-	return "/v3/payscore/serviceorder?" + key + "=" + url.QueryEscape(value) +
-		"&service_id=" + fixtures.DemoServiceID + "&appid=" + fixtures.DemoAppID
+	return wechatpayQueryTargetBy(key, value)
 }
 
 func (w *lifeWechatpay) firstLogged() []sdkLogged { return nil }
