@@ -148,21 +148,7 @@ func permRun(t *testing.T, cases []permCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := permEnv{t: t, demo: demo, other: oc}
-			resp := errSend(t, demo, tc.req(e))
-			got := errCheckShape(t, resp)
-			if resp.Status != tc.status {
-				t.Errorf("status %d, want %d; body %s", resp.Status, tc.status, resp.Body)
-			}
-			if got.Code != tc.code {
-				t.Errorf("code %q, want %q; body %s", got.Code, tc.code, resp.Body)
-			}
-			if len(tc.facts) == 0 {
-				t.Errorf("row asserts no diagnostic fact")
-			}
-			for _, f := range tc.facts {
-				f(t, got)
-			}
-			t.Logf("response: %d %s", resp.Status, resp.Body)
+			errCheckRow(t, errSend(t, demo, tc.req(e)), tc.status, tc.code, tc.facts)
 		})
 	}
 }

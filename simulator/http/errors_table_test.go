@@ -197,23 +197,29 @@ func errRunCases(t *testing.T, demo *client.Client, cases []errCase) {
 			for _, s := range tc.setup {
 				errMustOK(t, demo, s)
 			}
-			resp := errSend(t, demo, tc.req)
-			e := errCheckShape(t, resp)
-			if resp.Status != tc.status {
-				t.Errorf("status %d, want %d; body %s", resp.Status, tc.status, resp.Body)
-			}
-			if e.Code != tc.code {
-				t.Errorf("code %q, want %q; body %s", e.Code, tc.code, resp.Body)
-			}
-			if len(tc.facts) == 0 {
-				t.Errorf("row asserts no diagnostic fact")
-			}
-			for _, f := range tc.facts {
-				f(t, e)
-			}
-			t.Logf("response: %d %s", resp.Status, resp.Body)
+			errCheckRow(t, errSend(t, demo, tc.req), tc.status, tc.code, tc.facts)
 		})
 	}
+}
+
+// errCheckRow checks the answer to a row's request: WeChat's shape (errCheckShape), then the
+// status, the code and every fact, of which a row must have one at least.
+func errCheckRow(t *testing.T, resp *client.Response, status int, code string, facts []errFact) {
+	t.Helper()
+	e := errCheckShape(t, resp)
+	if resp.Status != status {
+		t.Errorf("status %d, want %d; body %s", resp.Status, status, resp.Body)
+	}
+	if e.Code != code {
+		t.Errorf("code %q, want %q; body %s", e.Code, code, resp.Body)
+	}
+	if len(facts) == 0 {
+		t.Errorf("row asserts no diagnostic fact")
+	}
+	for _, f := range facts {
+		f(t, e)
+	}
+	t.Logf("response: %d %s", resp.Status, resp.Body)
 }
 
 // errRevoked is the setup of a demo order no created, then cancelled.

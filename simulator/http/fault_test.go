@@ -189,7 +189,7 @@ func TestFaultCommittedCancelRetried(t *testing.T) {
 	if order.State != "REVOKED" {
 		t.Errorf("after the committed 500 the order is %s, want REVOKED", order.State)
 	}
-	var ref wechatpayOrderRef
+	var ref sdkOrderRef
 	result, err = client.Post(ctx, wechatpayActionURL(no, "cancel"), cancel)
 	wechatpayDecode(t, "retried cancel", result, err, &ref)
 	if ref.OrderID != order.OrderID {

@@ -183,8 +183,8 @@ type wechatpayOrder struct {
 	Collection *map[string]any `json:"collection"`
 }
 
-// wechatpayOrderRef is the answer of cancel and pay.
-type wechatpayOrderRef struct {
+// sdkOrderRef is the answer of cancel and pay: the order's identifiers.
+type sdkOrderRef struct {
 	AppID      string `json:"appid"`
 	MchID      string `json:"mchid"`
 	OutOrderNo string `json:"out_order_no"`

@@ -105,15 +105,6 @@ type lifeDetail struct {
 	TransactionID string `json:"transaction_id"`
 }
 
-// lifeRef is the answer of pay.
-type lifeRef struct {
-	AppID      string `json:"appid"`
-	MchID      string `json:"mchid"`
-	OutOrderNo string `json:"out_order_no"`
-	ServiceID  string `json:"service_id"`
-	OrderID    string `json:"order_id"`
-}
-
 // lifeWant is what a step must leave. StateDescription "" means absent or empty; nil
 // TotalAmount and NeedCollection are not checked (before complete); nil Collection means
 // collection must be absent.

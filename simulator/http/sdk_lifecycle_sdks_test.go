@@ -130,13 +130,13 @@ func (g *lifeGopay) modify(t *testing.T, no string, body map[string]any) lifeOrd
 		TotalAmount: r.TotalAmount, NeedCollection: r.NeedCollection, Collection: r.Collection})
 }
 
-func (g *lifeGopay) pay(t *testing.T, no string) lifeRef {
+func (g *lifeGopay) pay(t *testing.T, no string) sdkOrderRef {
 	t.Helper()
 	rsp, err := g.c.V3ScoreOrderPay(context.Background(), fixtures.DemoAppID, no, fixtures.DemoServiceID)
 	gopayMustSucceed(t, "pay", rsp, err)
 	gopayCheckSignInfo(t, "pay", rsp.SignInfo, fixtures.PlatformSerial, g.key)
 	r := rsp.Response
-	return lifeRef{AppID: r.Appid, MchID: r.Mchid, OutOrderNo: r.OutOrderNo, ServiceID: r.ServiceId, OrderID: r.OrderId}
+	return sdkOrderRef{AppID: r.Appid, MchID: r.Mchid, OutOrderNo: r.OutOrderNo, ServiceID: r.ServiceId, OrderID: r.OrderId}
 }
 
 func (g *lifeGopay) sync(t *testing.T, no string, body map[string]any) lifeOrder {
@@ -202,9 +202,9 @@ func (w *lifeWechatpay) modify(t *testing.T, no string, body map[string]any) lif
 	return o
 }
 
-func (w *lifeWechatpay) pay(t *testing.T, no string) lifeRef {
+func (w *lifeWechatpay) pay(t *testing.T, no string) sdkOrderRef {
 	t.Helper()
-	var r lifeRef
+	var r sdkOrderRef
 	w.post(t, "pay", wechatpayActionURL(no, "pay"), map[string]any{"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID}, &r)
 	return r
 }

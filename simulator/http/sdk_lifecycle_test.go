@@ -91,7 +91,7 @@ type lifeMerchant interface {
 	query(t *testing.T, op, key, value string) lifeOrder
 	complete(t *testing.T, no string, body map[string]any) lifeOrder
 	modify(t *testing.T, no string, body map[string]any) lifeOrder
-	pay(t *testing.T, no string) lifeRef
+	pay(t *testing.T, no string) sdkOrderRef
 	sync(t *testing.T, no string, body map[string]any) lifeOrder
 	// queryTarget is the request target the SDK sends for a query by key.
 	queryTarget(key, value string) string
@@ -335,7 +335,7 @@ func (trip *lifeTrip) modify(t *testing.T) {
 func (trip *lifeTrip) pay(t *testing.T) {
 	no := trip.id.no
 	paid := trip.m.pay(t, no)
-	if want := (lifeRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, trip.id.orderID}); paid != want {
+	if want := (sdkOrderRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, trip.id.orderID}); paid != want {
 		t.Errorf("pay: response = %+v, want %+v", paid, want)
 	}
 	trip.query(t, "query after pay", lifeModifiedWant)

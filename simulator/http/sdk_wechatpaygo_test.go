@@ -141,13 +141,13 @@ func TestWechatPayGoOrderLifecycle(t *testing.T) {
 		t.Errorf("query: post_discounts = %s, want the one item sent (no amount)", sdkJSON(q.PostDiscounts))
 	}
 
-	var ref wechatpayOrderRef
+	var ref sdkOrderRef
 	result, err = client.Post(ctx, wechatpayActionURL(no, "cancel"), map[string]any{
 		"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID, "reason": "用户取消租借",
 	})
 	wechatpayDecode(t, "cancel", result, err, &ref)
 	wechatpaySerials(t, "cancel", result, fixtures.PlatformSerial)
-	if want := (wechatpayOrderRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, o.OrderID}); ref != want {
+	if want := (sdkOrderRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, o.OrderID}); ref != want {
 		t.Errorf("cancel: response = %+v, want %+v", ref, want)
 	}
 
@@ -377,7 +377,7 @@ func TestWechatPayGoOutOrderNoWithPipeAndStar(t *testing.T) {
 	if o.OutOrderNo != no || o.State != "CREATED" {
 		t.Errorf("create: (out_order_no, state) = (%s, %s), want (%s, CREATED)", o.OutOrderNo, o.State, no)
 	}
-	var ref wechatpayOrderRef
+	var ref sdkOrderRef
 	result, err = client.Post(ctx, wechatpayActionURL(no, "cancel"), map[string]any{
 		"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID, "reason": "用户取消租借",
 	})
