@@ -11,23 +11,42 @@ import (
 	"testing"
 
 	"github.com/go-pay/gopay"
+	"github.com/go-pay/gopay/wechat/v3"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
+	"github.com/payscore-sim/payscore-sim/simulator/client"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
+
+// permFlow is the merchant of TestPermissionFlowGoPay: its gopay client, its control API client
+// and the authorization_code it pre-authorizes.
+type permFlow struct {
+	gp   *wechat.ClientV3
+	demo *client.Client
+	code string
+}
+
+// permStranger is a user who never authorized the demo merchant.
+const permStranger = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
 func TestPermissionFlowGoPay(t *testing.T) {
 	t.Parallel()
 	sim := simtest.Start(t, app.Options{})
-	gp := gopayCertClient(t, sim)
-	demo := sim.DemoClient(t)
-	ctx := context.Background()
-	const code = "AUTH-GOPAY-0001"
+	f := permFlow{gp: gopayCertClient(t, sim), demo: sim.DemoClient(t), code: "AUTH-GOPAY-0001"}
+	token := f.preAuthorize(t)
+	openid := f.authorize(t, token)
+	f.query(t, openid)
+	f.createWithoutConfirmation(t, openid)
+	f.terminate(t, openid)
+	f.byOpenID(t)
+}
 
-	// 1. The merchant pre-authorizes and gets a token; repeating it gives a fresh one and the
-	// first one stops working.
+// preAuthorize is step 1: the merchant pre-authorizes and gets a token, which it returns;
+// repeating it gives a fresh one and the first one stops working.
+func (f permFlow) preAuthorize(t *testing.T) string {
+	gp, demo, code, ctx := f.gp, f.demo, f.code, context.Background()
 	applied, err := gp.V3ScorePermission(ctx, gopay.BodyMap{
 		"service_id": fixtures.DemoServiceID, "appid": fixtures.DemoAppID,
 		"authorization_code": code, "notify_url": permNotifyURL,
@@ -61,8 +80,13 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	if raw := sdkRawObject(t, pending.SignInfo.SignBody); raw["authorization_success_time"] != nil || raw["openid"] != nil || raw["cancel_authorization_time"] != nil || raw["user_risk_level"] != nil {
 		t.Errorf("query before authorizing: %s has times or an openid; none happened yet", pending.SignInfo.SignBody)
 	}
+	return token
+}
 
-	// 2. The front end opens wxpayScoreEnable with the token; the user authorizes.
+// authorize is step 2: the front end opens wxpayScoreEnable with the token and the user
+// authorizes. It returns the user's openid.
+func (f permFlow) authorize(t *testing.T, token string) string {
+	demo, code := f.demo, f.code
 	v := permOpenEnable(t, demo, token)
 	if v.MchID != fixtures.DemoMchID || v.AuthorizationCode != code || v.Permission == nil || v.Permission.State != simulator.AuthorizationUnbindUser {
 		t.Fatalf("opened visit: %+v", v)
@@ -91,8 +115,12 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	if show.Scene != 1038 || show.ReferrerInfo.AppID != simulator.PayScoreAppID || show.ReferrerInfo.ExtraData != nil {
 		t.Errorf("return: App.onShow gets %+v, want scene 1038 from %s with no extraData", show, simulator.PayScoreAppID)
 	}
+	return openid
+}
 
-	// 3. The merchant finds out with the queries.
+// query is step 3: the merchant finds out with the queries.
+func (f permFlow) query(t *testing.T, openid string) {
+	gp, code, ctx := f.gp, f.code, context.Background()
 	queried, err := gp.V3ScorePermissionQuery(ctx, code, fixtures.DemoServiceID)
 	gopayMustSucceed(t, "query", queried, err)
 	gopayCheckSignInfo(t, "query", queried.SignInfo, fixtures.PlatformSerial, sdkPlatformPublicKey(t))
@@ -115,9 +143,12 @@ func TestPermissionFlowGoPay(t *testing.T) {
 			t.Errorf("%s: %s, want user_risk_level and risk_level_version 1", op, body)
 		}
 	}
+}
 
-	// 4. Orders without confirmation: for the authorized user DOING/USER_CONFIRM at once, for
-	// anyone else refused.
+// createWithoutConfirmation is step 4: an order without confirmation is DOING/USER_CONFIRM
+// at once for the authorized user, and refused for anyone else.
+func (f permFlow) createWithoutConfirmation(t *testing.T, openid string) {
+	gp, ctx := f.gp, context.Background()
 	// One body for both creates: built twice, the time range could differ by a second.
 	noConfirm := permNoConfirmBody(sdkOutOrderNo(t, "noconfirm"), openid)
 	created, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(noConfirm))
@@ -130,15 +161,17 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	if repeated.Response.OrderId != created.Response.OrderId {
 		t.Errorf("repeated create: order_id %s, want %s", repeated.Response.OrderId, created.Response.OrderId)
 	}
-	stranger := "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-	refused, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(permNoConfirmBody(sdkOutOrderNo(t, "stranger"), stranger)))
+	refused, err := gp.V3ScoreOrderCreate(ctx, gopay.BodyMap(permNoConfirmBody(sdkOutOrderNo(t, "stranger"), permStranger)))
 	gopayWantError(t, "create for a user who did not authorize", refused, err, http.StatusBadRequest, "INVALID_REQUEST", "用户未授权该服务")
-	if _, body, _ := gopayOutcome(t, refused); !strings.Contains(body, stranger) || !strings.Contains(body, "/sim/v1/permissions/") {
+	if _, body, _ := gopayOutcome(t, refused); !strings.Contains(body, permStranger) || !strings.Contains(body, "/sim/v1/permissions/") {
 		t.Errorf("refusal does not name the openid or say how to authorize: %s", body)
 	}
+}
 
-	// 5. The merchant terminates by authorization_code: 204, signed; the permission is
-	// UNAVAILABLE and no-confirm orders are refused again.
+// terminate is step 5: the merchant terminates by authorization_code: 204, signed; the
+// permission is UNAVAILABLE and no-confirm orders are refused again.
+func (f permFlow) terminate(t *testing.T, openid string) {
+	gp, code, ctx := f.gp, f.code, context.Background()
 	terminated, err := gp.V3ScorePermissionTerminate(ctx, code, fixtures.DemoServiceID, "用户注销账号")
 	gopayMustSucceed(t, "terminate", terminated, err)
 	gopayCheckSignInfo(t, "terminate", terminated.SignInfo, fixtures.PlatformSerial, sdkPlatformPublicKey(t))
@@ -158,9 +191,12 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	// Terminating again changes nothing and succeeds.
 	again204, err := gp.V3ScorePermissionTerminate(ctx, code, fixtures.DemoServiceID, "用户注销账号")
 	gopayMustSucceed(t, "repeated terminate", again204, err)
+}
 
-	// 6. By openid: a second user, seeded through the control API, queried and terminated by
-	// openid.
+// byOpenID is step 6: a second user, seeded through the control API, is queried and
+// terminated by openid.
+func (f permFlow) byOpenID(t *testing.T) {
+	gp, demo, ctx := f.gp, f.demo, context.Background()
 	second := "oUpF8uSecondUser0000000000ab"
 	seeded := permSeed(t, demo, second, "", permNotifyURL)
 	found, err := gp.V3ScorePermissionOpenidQuery(ctx, fixtures.DemoAppID, second, fixtures.DemoServiceID)
@@ -178,6 +214,6 @@ func TestPermissionFlowGoPay(t *testing.T) {
 	}
 
 	// A user who never authorized is not found, as production answers it.
-	missing, err := gp.V3ScorePermissionOpenidQuery(ctx, fixtures.DemoAppID, stranger, fixtures.DemoServiceID)
+	missing, err := gp.V3ScorePermissionOpenidQuery(ctx, fixtures.DemoAppID, permStranger, fixtures.DemoServiceID)
 	gopayWantError(t, "query a stranger", missing, err, http.StatusNotFound, "ORDER_NOT_EXIST", "请求操作的授权记录不存在")
 }
