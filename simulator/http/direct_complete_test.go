@@ -14,6 +14,7 @@ import (
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
+	"github.com/payscore-sim/payscore-sim/simulator/client"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
 
@@ -26,6 +27,15 @@ func TestDirectComplete(t *testing.T) {
 	const openid = "oUpF8uDirectComplete00000001"
 	permSeed(t, demo, openid, "", "")
 
+	directCompleteDeducted(t, sim, demo, openid)
+	directCompleteWaiting(t, sim.Client(t, errOtherMchID, errOtherSerial, key))
+	directCompleteQuiet(t, sim, demo, openid)
+	directCompleteGoPay(t, sim, openid)
+}
+
+// directCompleteDeducted: for the demo merchant, whose deductions succeed, the order is DONE
+// once Pay Score has deducted, and repeating the call answers as the first time.
+func directCompleteDeducted(t *testing.T, sim *simtest.Sim, demo *client.Client, openid string) {
 	no := sdkOutOrderNo(t, "direct")
 	body := permDirectBody(no, openid)
 	var done map[string]any
@@ -63,9 +73,11 @@ func TestDirectComplete(t *testing.T) {
 	if n := len(permNotifications(t, sim, fixtures.DemoMchID, simulator.EventUserConfirm)); n != 0 {
 		t.Errorf("direct-complete queued %d USER_CONFIRM notifications, want none", n)
 	}
+}
 
-	// A merchant whose deductions fail: the order waits in USER_PAYING, as after complete.
-	oc := sim.Client(t, errOtherMchID, errOtherSerial, key)
+// directCompleteWaiting: for a merchant whose deductions fail (oc, the second merchant's
+// client), the order waits in USER_PAYING, as after complete.
+func directCompleteWaiting(t *testing.T, oc *client.Client) {
 	const otherUser = "oUpF8uDirectComplete00000002"
 	permControl(t, oc, http.MethodPost, "/sim/v1/permissions/"+errOtherMchID+"/authorize", map[string]any{
 		"service_id": errOtherServiceID, "appid": errOtherAppID, "openid": otherUser,
@@ -82,8 +94,11 @@ func TestDirectComplete(t *testing.T) {
 	if oq.Collection == nil || oq.Collection.State != simulator.UserPaying || oq.Collection.PayingAmount != 500 {
 		t.Errorf("query: collection %+v, want USER_PAYING 500", oq.Collection)
 	}
+}
 
-	// notify_url is optional: the order is made, and no notification is queued for it.
+// directCompleteQuiet: notify_url is optional; the order is made, and no notification is
+// queued for it.
+func directCompleteQuiet(t *testing.T, sim *simtest.Sim, demo *client.Client, openid string) {
 	quiet := permDirectBody(sdkOutOrderNo(t, "dquiet"), openid)
 	delete(quiet, "notify_url")
 	var quietDone map[string]any
@@ -97,9 +112,11 @@ func TestDirectComplete(t *testing.T) {
 	if n := len(permNotifications(t, sim, fixtures.DemoMchID, simulator.EventUserPaid)); n != 1 {
 		t.Errorf("%d USER_PAID notifications, want only the first order's", n)
 	}
+}
 
-	// gopay posts direct-complete without /v3; production answers 404, so does the simulator,
-	// with a hint.
+// directCompleteGoPay: gopay posts direct-complete without /v3; production answers 404, so
+// does the simulator, with a hint.
+func directCompleteGoPay(t *testing.T, sim *simtest.Sim, openid string) {
 	gp := gopayCertClient(t, sim)
 	rsp, err := gp.V3ScoreDirectComplete(context.Background(), gopay.BodyMap(permDirectBody(sdkOutOrderNo(t, "gopay-dc"), openid)))
 	gopayWantError(t, "gopay direct-complete", rsp, err, http.StatusNotFound, "NOT_FOUND", "请求的资源不存在")

@@ -43,12 +43,6 @@ func (g *lifeGopay) order(t *testing.T, op string, si *wechat.SignInfo, view lif
 	if err := json.Unmarshal([]byte(si.SignBody), &o); err != nil {
 		t.Fatalf("%s: body is not an order: %v: %s", op, err, si.SignBody)
 	}
-	deref := func(p *int64) int {
-		if p == nil {
-			return 0
-		}
-		return int(*p)
-	}
 	sd := ""
 	if o.StateDescription != nil {
 		sd = *o.StateDescription
@@ -57,30 +51,40 @@ func (g *lifeGopay) order(t *testing.T, op string, si *wechat.SignInfo, view lif
 		t.Errorf("%s: gopay decoded (state, state_description, order_id) = (%s, %s, %s), the body says (%s, %s, %s)",
 			op, view.State, view.StateDescription, view.OrderID, o.State, sd, o.OrderID)
 	}
-	if nc := o.NeedCollection != nil && *o.NeedCollection; !view.noAmounts && (view.TotalAmount != deref(o.TotalAmount) || view.NeedCollection != nc) {
+	if nc := o.NeedCollection != nil && *o.NeedCollection; !view.noAmounts && (view.TotalAmount != lifeInt(o.TotalAmount) || view.NeedCollection != nc) {
 		t.Errorf("%s: gopay decoded (total_amount, need_collection) = (%d, %v), the body says (%s, %s)",
 			op, view.TotalAmount, view.NeedCollection, lifeShow(o.TotalAmount), lifeShow(o.NeedCollection))
 	}
 	if view.noCollection {
 		return o
 	}
-	gc, c := view.Collection, o.Collection
-	switch {
-	case gc == nil && c == nil:
-	case gc == nil || c == nil:
+	if gc, c := view.Collection, o.Collection; !lifeSameCollection(gc, c) {
 		t.Errorf("%s: gopay decoded collection %s, the body has %s", op, sdkJSON(gc), sdkJSON(c))
-	default:
-		same := gc.State == c.State && gc.TotalAmount == deref(c.TotalAmount) && gc.PayingAmount == deref(c.PayingAmount) &&
-			gc.PaidAmount == deref(c.PaidAmount) && len(gc.Details) == len(c.Details)
-		for i := 0; same && i < len(c.Details); i++ {
-			d, w := gc.Details[i], c.Details[i]
-			same = int64(d.Seq) == w.Seq && int64(d.Amount) == w.Amount && d.PaidType == w.PaidType && d.PaidTime == w.PaidTime
-		}
-		if !same {
-			t.Errorf("%s: gopay decoded collection %s, the body has %s", op, sdkJSON(gc), sdkJSON(c))
-		}
 	}
 	return o
+}
+
+// lifeInt is *p, or 0 when p is nil, as gopay decodes an absent amount.
+func lifeInt(p *int64) int {
+	if p == nil {
+		return 0
+	}
+	return int(*p)
+}
+
+// lifeSameCollection reports whether gopay decoded collection c as gc: both absent, or the same
+// state, amounts and details.
+func lifeSameCollection(gc *wechat.Collection, c *lifeCollection) bool {
+	if gc == nil || c == nil {
+		return gc == nil && c == nil
+	}
+	same := gc.State == c.State && gc.TotalAmount == lifeInt(c.TotalAmount) && gc.PayingAmount == lifeInt(c.PayingAmount) &&
+		gc.PaidAmount == lifeInt(c.PaidAmount) && len(gc.Details) == len(c.Details)
+	for i := 0; same && i < len(c.Details); i++ {
+		d, w := gc.Details[i], c.Details[i]
+		same = int64(d.Seq) == w.Seq && int64(d.Amount) == w.Amount && d.PaidType == w.PaidType && d.PaidTime == w.PaidTime
+	}
+	return same
 }
 
 func (g *lifeGopay) create(t *testing.T, body map[string]any) (lifeOrder, string) {
