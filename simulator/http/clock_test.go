@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,27 +15,6 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/client"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
-
-// clockAdvance moves the simulator's clock and returns its answer.
-func clockAdvance(t *testing.T, sim *simtest.Sim, d string) (int, map[string]any) {
-	t.Helper()
-	return visitPost(t, sim, "/sim/v1/clock/advance", map[string]any{"duration": d})
-}
-
-// clockOrder queries an order of the demo merchant with the signing client.
-func clockOrder(t *testing.T, c *client.Client, no string) map[string]any {
-	t.Helper()
-	resp, err := c.Do(context.Background(), http.MethodGet, "/v3/payscore/serviceorder?out_order_no="+no+
-		"&service_id="+fixtures.DemoServiceID+"&appid="+fixtures.DemoAppID, nil)
-	if err != nil || resp.Status != http.StatusOK {
-		t.Fatalf("query %s: %v %v", no, err, resp)
-	}
-	var o map[string]any
-	if err := resp.Decode(&o); err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
 
 func TestClockExpiresCreatedOrdersAfter30Days(t *testing.T) {
 	t.Parallel()
@@ -138,8 +116,6 @@ func deductionComplete(t *testing.T, sim *simtest.Sim, c *client.Client, no, mod
 	_ = resp.Decode(&o)
 	return o
 }
-
-var transactionID = regexp.MustCompile(`^4200\d{24}$`)
 
 // collectionOf returns the order's collection state and its only payment's paid_type and
 // transaction_id.

@@ -46,80 +46,6 @@ func concStores(t *testing.T, test func(t *testing.T, sim *simtest.Sim, c *clien
 	}
 }
 
-// concChina is China Standard Time, in which WeChat's yyyyMMddHHmmss times are written.
-var concChina = time.FixedZone("UTC+8", 8*60*60)
-
-func concCompact(t time.Time) string { return t.In(concChina).Format("20060102150405") }
-
-// concStart is when the services of the tests' orders start: an hour ago, so that an order can
-// be completed as soon as the user confirms it. Fixed, so that repeated creates are identical.
-var concStart = time.Now().Add(-time.Hour)
-
-// concCreateBody is a create body for out_order_no no. attach tells variants of the same
-// out_order_no apart.
-func concCreateBody(no, attach string) map[string]any {
-	return map[string]any{
-		"out_order_no":         no,
-		"appid":                fixtures.DemoAppID,
-		"service_id":           fixtures.DemoServiceID,
-		"service_introduction": "共享充电宝",
-		"post_payments":        []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
-		"time_range":           map[string]any{"start_time": concCompact(concStart), "end_time": concCompact(concStart.Add(3 * time.Hour))},
-		"risk_fund":            map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 9900},
-		"attach":               attach,
-		"notify_url":           "https://merchant.example.com/payscore/notify",
-		"need_user_confirm":    true,
-	}
-}
-
-// concDo sends one signed request and fails the test on a transport error, a bad response
-// signature or a 5xx.
-func concDo(t testing.TB, c *client.Client, method, target string, body any) *client.Response {
-	t.Helper()
-	start := time.Now()
-	resp, err := c.Do(context.Background(), method, target, body)
-	if err != nil {
-		t.Errorf("%s %s: %v", method, target, err)
-		return nil
-	}
-	if resp.Status >= 500 {
-		t.Errorf("%s %s: status %d after %v (a server error under concurrency is a bug; SQLITE_BUSY?): %s",
-			method, target, resp.Status, time.Since(start).Round(time.Millisecond), resp.Body)
-	}
-	return resp
-}
-
-// concMust sends a setup request and stops the test unless it is answered with status.
-func concMust(t testing.TB, c *client.Client, method, target string, body any, status int, v any) {
-	t.Helper()
-	resp := concDo(t, c, method, target, body)
-	if resp == nil || resp.Status != status {
-		t.Fatalf("setup %s %s: %+v, want status %d", method, target, resp, status)
-	}
-	if v != nil {
-		if err := resp.Decode(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// concOpenVisit creates order no and opens the user's confirmation visit; it returns the
-// visit's id.
-func concOpenVisit(t testing.TB, c *client.Client, no string) string {
-	t.Helper()
-	var created struct {
-		Package string `json:"package"`
-	}
-	concMust(t, c, http.MethodPost, "/v3/payscore/serviceorder", concCreateBody(no, "concurrency"), http.StatusOK, &created)
-	var visit struct {
-		VisitID string `json:"visit_id"`
-	}
-	concMust(t, c, http.MethodPost, "/sim/v1/visits", map[string]any{
-		"businessType": "wxpayScoreUse", "extraData": map[string]any{"package": created.Package},
-	}, http.StatusCreated, &visit)
-	return visit.VisitID
-}
-
 // concParallel runs n calls of fn at once: all goroutines start together.
 func concParallel(n int, fn func(i int)) {
 	start := make(chan struct{})
@@ -416,7 +342,7 @@ func TestConcurrentCompleteCancelRaces(t *testing.T) {
 			"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID,
 			"post_payments": []any{map[string]any{"name": "租借费", "amount": 300, "count": 1}},
 			"total_amount":  300,
-			"time_range":    map[string]any{"end_time": concCompact(time.Now().Add(-time.Second))},
+			"time_range":    map[string]any{"end_time": compactTime(time.Now().Add(-time.Second))},
 		}
 		cancel := map[string]any{"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID, "reason": "用户取消"}
 

@@ -19,30 +19,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
 
 // corsEvil is a web site the developer happens to have open.
 const corsEvil = "http://evil.test"
-
-// corsOrderState is the order's state, or "" when the simulator no longer knows it.
-func corsOrderState(t *testing.T, sim *simtest.Sim, no string) string {
-	t.Helper()
-	resp, err := sim.DemoClient(t).Do(context.Background(), http.MethodGet, "/v3/payscore/serviceorder?"+url.Values{
-		"out_order_no": {no}, "service_id": {fixtures.DemoServiceID}, "appid": {fixtures.DemoAppID}}.Encode(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o struct{ State string }
-	if resp.Status == http.StatusOK {
-		if err := resp.Decode(&o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return o.State
-}
 
 // corsVisitConfirmed reports whether the visit was confirmed.
 func corsVisitConfirmed(t *testing.T, sim *simtest.Sim, id string) bool {

@@ -148,21 +148,7 @@ func permRun(t *testing.T, cases []permCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := permEnv{t: t, demo: demo, other: oc}
-			resp := errSend(t, demo, tc.req(e))
-			got := errCheckShape(t, resp)
-			if resp.Status != tc.status {
-				t.Errorf("status %d, want %d; body %s", resp.Status, tc.status, resp.Body)
-			}
-			if got.Code != tc.code {
-				t.Errorf("code %q, want %q; body %s", got.Code, tc.code, resp.Body)
-			}
-			if len(tc.facts) == 0 {
-				t.Errorf("row asserts no diagnostic fact")
-			}
-			for _, f := range tc.facts {
-				f(t, got)
-			}
-			t.Logf("response: %d %s", resp.Status, resp.Body)
+			errCheckRow(t, errSend(t, demo, tc.req(e)), tc.status, tc.code, tc.facts)
 		})
 	}
 }
@@ -308,11 +294,11 @@ func TestErrorsPermissionOrders(t *testing.T) {
 		{"direct-complete without end_time", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) { delete(errSub(b, "time_range"), "end_time") }))),
 			400, "PARAM_ERROR", []errFact{errDetailIs("field", "time_range.end_time"), errDetailHas("issue", "give the time it ended")}},
 		{"direct-complete ending in the future", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) {
-			errSub(b, "time_range")["end_time"] = errCompact(time.Now().Add(time.Hour))
+			errSub(b, "time_range")["end_time"] = compactTime(time.Now().Add(time.Hour))
 		}))), 400, "PARAM_ERROR", []errFact{errDetailIs("field", "time_range.end_time"), errDetailHas("issue", "不能晚于")}},
 		{"direct-complete ending before it started", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) {
-			errSub(b, "time_range")["start_time"] = errCompact(time.Now().Add(-time.Hour))
-			errSub(b, "time_range")["end_time"] = errCompact(time.Now().Add(-2 * time.Hour))
+			errSub(b, "time_range")["start_time"] = compactTime(time.Now().Add(-time.Hour))
+			errSub(b, "time_range")["end_time"] = compactTime(time.Now().Add(-2 * time.Hour))
 		}))), 400, "PARAM_ERROR", []errFact{errDetailIs("field", "time_range.end_time"), errDetailHas("issue", "真实结束时间小于预计开始时间")}},
 		{"direct-complete without service_introduction", permStatic(errPost(dc, permDirectWith(permEnv{}, "oUpF8uX", func(b map[string]any) { delete(b, "service_introduction") }))),
 			400, "PARAM_ERROR", []errFact{errDetailIs("field", "service_introduction")}},

@@ -26,22 +26,6 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
 
-// faultRecord waits for the request log's record of the request that fault rule id made, and
-// returns it. The log is written once the work is done, so it also tells that the work of a
-// request whose client gave up has finished.
-func faultRecord(t *testing.T, sim *simtest.Sim, id string) simulator.RequestRecord {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, r := range sdkRequestLog(t, sim) {
-			if r.Fault != nil && r.Fault.RuleID == id {
-				return r
-			}
-		}
-	}
-	t.Fatalf("the request log has no request marked with fault rule %s", id)
-	return simulator.RequestRecord{}
-}
-
 // faultMarked counts the records of the request log that carry a fault mark.
 func faultMarked(t *testing.T, sim *simtest.Sim) int {
 	t.Helper()
@@ -189,7 +173,7 @@ func TestFaultCommittedCancelRetried(t *testing.T) {
 	if order.State != "REVOKED" {
 		t.Errorf("after the committed 500 the order is %s, want REVOKED", order.State)
 	}
-	var ref wechatpayOrderRef
+	var ref sdkOrderRef
 	result, err = client.Post(ctx, wechatpayActionURL(no, "cancel"), cancel)
 	wechatpayDecode(t, "retried cancel", result, err, &ref)
 	if ref.OrderID != order.OrderID {

@@ -126,10 +126,10 @@ func FuzzAPIRequestBody(f *testing.F) {
 	for i, body := range []string{
 		malCreate("FUZZ-SEED-1"),
 		`{` + ref + `,"reason":"用户取消"}`,
-		`{` + ref + `,` + pay + `,"time_range":{"end_time":"` + concCompact(now) + `"}}`,
+		`{` + ref + `,` + pay + `,"time_range":{"end_time":"` + compactTime(now) + `"}}`,
 		`{` + ref + `,"post_payments":[{"name":"租借费","amount":200,"count":1}],"total_amount":200,"reason":"用户投诉"}`,
 		`{` + ref + `}`,
-		`{` + ref + `,"type":"Order_Paid","detail":{"paid_time":"` + concCompact(now) + `"}}`,
+		`{` + ref + `,"type":"Order_Paid","detail":{"paid_time":"` + compactTime(now) + `"}}`,
 		strings.Replace(malCreate("FUZZ-SEED-2"), `"need_user_confirm":true`, `"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",`+pay, 1),
 		`{` + ref + `,"authorization_code":"FUZZ-AUTH-2","notify_url":"https://merchant.example.com/notify"}`,
 		`{"service_id":"` + fixtures.DemoServiceID + `","reason":"解约"}`,

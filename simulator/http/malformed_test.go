@@ -33,20 +33,6 @@ const (
 	malMaxBody = 1 << 20
 )
 
-// malChina is China Standard Time, in which WeChat's yyyyMMddHHmmss times are written.
-var malChina = time.FixedZone("UTC+8", 8*60*60)
-
-// malCreate is a valid create body for out_order_no no, as JSON text, so that rows can break it
-// byte by byte with strings.Replace.
-func malCreate(no string) string {
-	now := time.Now().In(malChina)
-	return fmt.Sprintf(`{"out_order_no":%q,"appid":%q,"service_id":%q,"service_introduction":"共享充电宝",`+
-		`"post_payments":[{"name":"租借费","amount":300,"description":"每小时3元","count":1}],`+
-		`"time_range":{"start_time":%q,"end_time":%q},"risk_fund":{"name":"ESTIMATE_ORDER_COST","amount":9900},`+
-		`"attach":"malformed_test","notify_url":"https://merchant.example.com/payscore/notify","need_user_confirm":true}`,
-		no, fixtures.DemoAppID, fixtures.DemoServiceID, now.Format("20060102150405"), now.Add(2*time.Hour).Format("20060102150405"))
-}
-
 // malBreak returns malCreate(no) with old replaced by new, failing when old is not in it.
 func malBreak(t testing.TB, no, old, new string) string {
 	t.Helper()
@@ -260,19 +246,6 @@ func malCheckAnswer(t testing.TB, keys map[string]*rsa.PublicKey, method string,
 	}
 	_ = json.Unmarshal(raw["code"], &code)
 	return code
-}
-
-// malVerifyKeys are the keys the simulator signs answers with, by serial.
-func malVerifyKeys(t testing.TB, sim *simtest.Sim) map[string]*rsa.PublicKey {
-	t.Helper()
-	pub, err := wxcrypto.ParsePublicKey(fixtures.PublicKeyModePublicPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]*rsa.PublicKey{
-		sim.Platform.CertSerial:  sim.Platform.Cert.PublicKey.(*rsa.PublicKey),
-		sim.Platform.PublicKeyID: pub,
-	}
 }
 
 func TestMalformedRequests(t *testing.T) {

@@ -11,29 +11,23 @@ package http_test
 // in a fresh query. Orders are read from the JSON the server sent, into life* structs whose
 // pointers tell an absent member from a zero one, not into simulator.Order.
 //
-// The gopay, wechatpay-go, sdk* and visit* helpers live in sdk_gopay_test.go,
-// sdk_wechatpaygo_test.go and visit_test.go.
+// The orders and the checks are in sdk_lifecycle_order_test.go, the two SDKs' sides in
+// sdk_lifecycle_sdks_test.go; the gopay, wechatpay-go, sdk* and visit* helpers live in
+// sdk_gopay_test.go, sdk_wechatpaygo_test.go and visit_test.go.
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-pay/gopay"
-	"github.com/go-pay/gopay/wechat/v3"
-	"github.com/wechatpay-apiv3/wechatpay-go/core"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
@@ -97,7 +91,7 @@ type lifeMerchant interface {
 	query(t *testing.T, op, key, value string) lifeOrder
 	complete(t *testing.T, no string, body map[string]any) lifeOrder
 	modify(t *testing.T, no string, body map[string]any) lifeOrder
-	pay(t *testing.T, no string) lifeRef
+	pay(t *testing.T, no string) sdkOrderRef
 	sync(t *testing.T, no string, body map[string]any) lifeOrder
 	// queryTarget is the request target the SDK sends for a query by key.
 	queryTarget(key, value string) string
@@ -107,18 +101,53 @@ type lifeMerchant interface {
 
 // lifeRun drives one order through its life. onAccept chooses the create's start_time: OnAccept
 // or a time half an hour ago.
+
+// lifeTrip is one order on its way through the lifecycle: its merchant, its identifiers and the
+// time range its steps must keep.
+type lifeTrip struct {
+	sim *simtest.Sim
+	m   lifeMerchant
+	id  lifeIDs
+	// start and end are the time range: start as created until the user confirms, then the
+	// actual start; end as created until complete, then the actual end.
+	start, end string
+}
+
+// lifeRun drives one order through its life. onAccept chooses the create's start_time: OnAccept
+// or a time half an hour ago.
 func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccept bool) {
 	lifeCheckSignVector(t)
-	no := sdkOutOrderNo(t, tag)
-	now := time.Now()
-	start := "OnAccept"
-	if !onAccept {
-		start = sdkCompact(now.Add(-30 * time.Minute))
-	}
-	end := sdkCompact(now.Add(3 * time.Hour))
+	trip := &lifeTrip{sim: sim, m: m}
+	pkg := trip.create(t, sdkOutOrderNo(t, tag), onAccept)
+	visitID := trip.openVisit(t, pkg)
+	trip.confirm(t, visitID, onAccept)
+	queryID := trip.returnToMerchant(t, visitID)
+	trip.resolve(t, queryID)
+	trip.complete(t)
+	trip.modify(t)
+	trip.pay(t)
+	trip.sync(t)
+	trip.checkRequestLog(t, queryID)
+}
 
-	// 1. Create, in confirm mode.
-	created, pkg := m.create(t, sdkCreateOrderBody(no, start, end))
+// query queries the order by out_order_no and checks it against w.
+func (trip *lifeTrip) query(t *testing.T, op string, w lifeWant) lifeOrder {
+	t.Helper()
+	o := trip.m.query(t, op, "out_order_no", trip.id.no)
+	lifeCheck(t, op, o, trip.id, w)
+	return o
+}
+
+// create is step 1: create order no, in confirm mode. It returns the order's package.
+func (trip *lifeTrip) create(t *testing.T, no string, onAccept bool) string {
+	now := time.Now()
+	trip.start = "OnAccept"
+	if !onAccept {
+		trip.start = compactTime(now.Add(-30 * time.Minute))
+	}
+	trip.end = compactTime(now.Add(3 * time.Hour))
+
+	created, pkg := trip.m.create(t, sdkCreateOrderBody(no, trip.start, trip.end))
 	orderID := created.OrderID
 	if !sdkOrderIDPattern.MatchString(orderID) {
 		t.Fatalf("create: order_id = %q, want 31 digits", orderID)
@@ -126,14 +155,24 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	if pkg == "" {
 		t.Fatal("create: no package; a confirm-mode order needs one")
 	}
-	id := lifeIDs{no: no, orderID: orderID}
-	createdWant := lifeWant{State: "CREATED"}
-	lifeCheck(t, "create", created, id, createdWant)
-	lifeCheckTimeRange(t, "create", created, start, end)
-	lifeCheck(t, "query after create", m.query(t, "query after create", "out_order_no", no), id, createdWant)
+	trip.id = lifeIDs{no: no, orderID: orderID}
+	lifeCheck(t, "create", created, trip.id, lifeCreatedWant)
+	lifeCheckTimeRange(t, "create", created, trip.start, trip.end)
+	trip.query(t, "query after create", lifeCreatedWant)
+	return pkg
+}
 
-	// 2. The merchant's front end opens the Pay Score page with the older, signed extraData, for
-	// the user lifeUser, from the mini-program of the order's appid.
+// lifeCreatedWant is the order before the user confirms it.
+var lifeCreatedWant = lifeWant{State: "CREATED"}
+
+// lifeConfirmedWant is the order once the user has confirmed it.
+var lifeConfirmedWant = lifeWant{OpenID: lifeUser, State: "DOING", StateDescription: "USER_CONFIRM"}
+
+// openVisit is step 2: the merchant's front end opens the Pay Score page with the older, signed
+// extraData, for the user lifeUser, from the mini-program of the order's appid. It returns the
+// visit's id.
+func (trip *lifeTrip) openVisit(t *testing.T, pkg string) string {
+	sim, no := trip.sim, trip.id.no
 	extra := lifeSignedUse(pkg)
 	status, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": extra,
 		"openid": lifeUser, "invoker_appid": fixtures.DemoAppID})
@@ -165,11 +204,15 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	if st := lifeDig(v, "order", "state"); st != "CREATED" {
 		t.Errorf("open visit: order.state = %v, want CREATED", st)
 	}
-	lifeCheck(t, "query after opening the page", m.query(t, "query after opening the page", "out_order_no", no), id, createdWant)
+	trip.query(t, "query after opening the page", lifeCreatedWant)
+	return visitID
+}
 
-	// 3. The user confirms.
+// confirm is step 3: the user confirms. With OnAccept, the start becomes the confirmation's
+// time.
+func (trip *lifeTrip) confirm(t *testing.T, visitID string, onAccept bool) {
 	beforeConfirm := time.Now()
-	status, v = visitPost(t, sim, "/sim/v1/visits/"+visitID+"/confirm", nil)
+	status, v := visitPost(t, trip.sim, "/sim/v1/visits/"+visitID+"/confirm", nil)
 	afterConfirm := time.Now()
 	if status != http.StatusOK {
 		t.Fatalf("confirm: HTTP %d %v, want 200", status, v)
@@ -181,7 +224,7 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	if st, sd := lifeDig(v, "order", "state"), lifeDig(v, "order", "state_description"); st != "DOING" || sd != "USER_CONFIRM" {
 		t.Errorf("confirm: order (state, state_description) = (%v, %v), want (DOING, USER_CONFIRM)", st, sd)
 	}
-	gv := lifeGetVisit(t, sim, visitID)
+	gv := lifeGetVisit(t, trip.sim, visitID)
 	if gv["confirmed"] != true || gv["outcome"] != nil || gv["appShow"] != nil {
 		t.Errorf("GET visit after confirm: (confirmed, outcome, appShow) = (%v, %v, %v), want (true, none, none)",
 			gv["confirmed"], gv["outcome"], gv["appShow"])
@@ -189,21 +232,21 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	if u := lifeDig(v, "order", "openid"); u != lifeUser {
 		t.Errorf("confirm: order.openid = %v, want the visit's user %s", u, lifeUser)
 	}
-	confirmedWant := lifeWant{OpenID: lifeUser, State: "DOING", StateDescription: "USER_CONFIRM"}
-	confirmed := m.query(t, "query after confirm", "out_order_no", no)
-	lifeCheck(t, "query after confirm", confirmed, id, confirmedWant)
-	actualStart := start
+	confirmed := trip.query(t, "query after confirm", lifeConfirmedWant)
 	if confirmed.TimeRange == nil {
 		t.Fatal("query after confirm: no time_range")
 	}
 	if onAccept {
-		actualStart = confirmed.TimeRange.StartTime
-		lifeCheckConfirmTime(t, actualStart, beforeConfirm, afterConfirm)
+		trip.start = confirmed.TimeRange.StartTime
+		lifeCheckConfirmTime(t, trip.start, beforeConfirm, afterConfirm)
 	}
-	lifeCheckTimeRange(t, "query after confirm", confirmed, actualStart, end)
+	lifeCheckTimeRange(t, "query after confirm", confirmed, trip.start, trip.end)
+}
 
-	// 4. The user taps the in-page return button; App.onShow receives the query_id.
-	status, v = visitPost(t, sim, "/sim/v1/visits/"+visitID+"/return", nil)
+// returnToMerchant is step 4: the user taps the in-page return button; App.onShow receives the
+// query_id, which it returns.
+func (trip *lifeTrip) returnToMerchant(t *testing.T, visitID string) string {
+	status, v := visitPost(t, trip.sim, "/sim/v1/visits/"+visitID+"/return", nil)
 	if status != http.StatusOK {
 		t.Fatalf("return: HTTP %d %v, want 200", status, v)
 	}
@@ -217,24 +260,29 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	if len(queryID) > 64 {
 		t.Errorf("return: query_id has %d characters; the mini-program return documents string(64)", len(queryID))
 	}
-	gv = lifeGetVisit(t, sim, visitID)
+	gv := lifeGetVisit(t, trip.sim, visitID)
 	if gv["confirmed"] != true || gv["outcome"] != "return_with_params" || gv["query_id"] != queryID ||
 		lifeDig(gv, "appShow", "scene") != float64(1038) || lifeDig(gv, "appShow", "referrerInfo", "appId") != "wxd8f3793ea3b935b8" ||
 		lifeDig(gv, "appShow", "referrerInfo", "extraData", "query_id") != queryID {
 		t.Errorf("GET visit after return: (confirmed, outcome, query_id, appShow) = (%v, %v, %v, %s), want (true, return_with_params, %s, the return's answer)",
 			gv["confirmed"], gv["outcome"], gv["query_id"], sdkJSON(gv["appShow"]), queryID)
 	}
+	return queryID
+}
 
-	// 5. The merchant resolves the query_id with the query API.
-	byQueryID := m.query(t, "query by query_id", "query_id", queryID)
-	lifeCheck(t, "query by query_id", byQueryID, id, confirmedWant)
-	lifeCheckTimeRange(t, "query by query_id", byQueryID, actualStart, end)
-	lifeCheck(t, "query after query by query_id", m.query(t, "query after query by query_id", "out_order_no", no), id, confirmedWant)
+// resolve is step 5: the merchant resolves the query_id with the query API.
+func (trip *lifeTrip) resolve(t *testing.T, queryID string) {
+	byQueryID := trip.m.query(t, "query by query_id", "query_id", queryID)
+	lifeCheck(t, "query by query_id", byQueryID, trip.id, lifeConfirmedWant)
+	lifeCheckTimeRange(t, "query by query_id", byQueryID, trip.start, trip.end)
+	trip.query(t, "query after query by query_id", lifeConfirmedWant)
+}
 
-	// 6. Complete: the service ended a moment ago, after it started.
-	startAt, err := time.ParseInLocation("20060102150405", actualStart, sdkChinaTime)
+// complete is step 6: the service ended a moment ago, after it started.
+func (trip *lifeTrip) complete(t *testing.T) {
+	startAt, err := time.ParseInLocation("20060102150405", trip.start, chinaTime)
 	if err != nil {
-		t.Fatalf("start_time %q: %v", actualStart, err)
+		t.Fatalf("start_time %q: %v", trip.start, err)
 	}
 	endAt := time.Now().Add(-time.Minute).Truncate(time.Second)
 	if !endAt.After(startAt) {
@@ -242,8 +290,8 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	}
 	// The end must not lie in the simulator's future: wait until it is past.
 	time.Sleep(time.Until(endAt.Add(50 * time.Millisecond)))
-	actualEnd := sdkCompact(endAt)
-	completeBody := lifeCompleteBody(actualEnd)
+	trip.end = compactTime(endAt)
+	completeBody := lifeCompleteBody(trip.end)
 	if got := lifeSum(completeBody); got != lifeCompleteTotal || completeBody["total_amount"] != lifeCompleteTotal {
 		t.Fatalf("complete body: items sum to %d, total_amount %v, want both %d", got, completeBody["total_amount"], lifeCompleteTotal)
 	}
@@ -254,41 +302,48 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 	// The complete answers before Pay Score deducts: no collection yet (production's has none).
 	answerWant := completedWant
 	answerWant.Collection = nil
-	completed := m.complete(t, no, completeBody)
-	lifeCheck(t, "complete", completed, id, answerWant)
-	lifeCheckTimeRange(t, "complete", completed, actualStart, actualEnd)
+	completed := trip.m.complete(t, trip.id.no, completeBody)
+	lifeCheck(t, "complete", completed, trip.id, answerWant)
+	lifeCheckTimeRange(t, "complete", completed, trip.start, trip.end)
 	lifeCheckItems(t, "complete", completed, []int64{sdkPaymentAmount, lifeCableAmount}, []int64{lifeFirstDiscount})
-	q := m.query(t, "query after complete", "out_order_no", no)
-	lifeCheck(t, "query after complete", q, id, completedWant)
-	lifeCheckTimeRange(t, "query after complete", q, actualStart, actualEnd)
+	q := trip.query(t, "query after complete", completedWant)
+	lifeCheckTimeRange(t, "query after complete", q, trip.start, trip.end)
 	lifeCheckItems(t, "query after complete", q, []int64{sdkPaymentAmount, lifeCableAmount}, []int64{lifeFirstDiscount})
+}
 
-	// 7. Modify the amount down.
+// lifeModifiedWant is the order once modify has lowered its amount.
+var lifeModifiedWant = lifeWant{
+	OpenID: lifeUser, State: "DOING", StateDescription: "MCH_COMPLETE", TotalAmount: lifePtr[int64](lifeModifyTotal), NeedCollection: lifePtr(true),
+	Collection: &lifeCollectionWant{State: "USER_PAYING", TotalAmount: lifeModifyTotal, PayingAmount: lifeModifyTotal, PaidAmount: 0},
+}
+
+// modify is step 7: modify the amount down.
+func (trip *lifeTrip) modify(t *testing.T) {
 	modifyBody := lifeModifyBody()
 	if got := lifeSum(modifyBody); got != lifeModifyTotal || modifyBody["total_amount"] != lifeModifyTotal {
 		t.Fatalf("modify body: items sum to %d, total_amount %v, want both %d", got, modifyBody["total_amount"], lifeModifyTotal)
 	}
-	modifiedWant := lifeWant{
-		OpenID: lifeUser, State: "DOING", StateDescription: "MCH_COMPLETE", TotalAmount: lifePtr[int64](lifeModifyTotal), NeedCollection: lifePtr(true),
-		Collection: &lifeCollectionWant{State: "USER_PAYING", TotalAmount: lifeModifyTotal, PayingAmount: lifeModifyTotal, PaidAmount: 0},
-	}
-	modified := m.modify(t, no, modifyBody)
-	lifeCheck(t, "modify", modified, id, modifiedWant)
+	modified := trip.m.modify(t, trip.id.no, modifyBody)
+	lifeCheck(t, "modify", modified, trip.id, lifeModifiedWant)
 	lifeCheckItems(t, "modify", modified, []int64{sdkPaymentAmount, lifeCableAmount}, []int64{lifeFirstDiscount, lifeCompensationAmount})
-	q = m.query(t, "query after modify", "out_order_no", no)
-	lifeCheck(t, "query after modify", q, id, modifiedWant)
+	q := trip.query(t, "query after modify", lifeModifiedWant)
 	lifeCheckItems(t, "query after modify", q, []int64{sdkPaymentAmount, lifeCableAmount}, []int64{lifeFirstDiscount, lifeCompensationAmount})
+}
 
-	// 8. Pay (催收): answered with the order's identifiers. The deduction it asks for fails (see
-	// lifeStart), so the order still waits for payment.
-	paid := m.pay(t, no)
-	if want := (lifeRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, orderID}); paid != want {
+// pay is step 8: pay (催收), answered with the order's identifiers. The deduction it asks for
+// fails (see lifeStart), so the order still waits for payment.
+func (trip *lifeTrip) pay(t *testing.T) {
+	no := trip.id.no
+	paid := trip.m.pay(t, no)
+	if want := (sdkOrderRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, trip.id.orderID}); paid != want {
 		t.Errorf("pay: response = %+v, want %+v", paid, want)
 	}
-	lifeCheck(t, "query after pay", m.query(t, "query after pay", "out_order_no", no), id, modifiedWant)
+	trip.query(t, "query after pay", lifeModifiedWant)
+}
 
-	// 9. Sync: the merchant was paid through its own channel.
-	paidTime := sdkCompact(time.Now())
+// sync is step 9: the merchant was paid through its own channel.
+func (trip *lifeTrip) sync(t *testing.T) {
+	paidTime := compactTime(time.Now())
 	syncBody := sdkSyncBody(time.Now())
 	syncBody["detail"] = map[string]any{"paid_time": paidTime}
 	// state_description is returned only while DOING.
@@ -297,14 +352,17 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 		Collection: &lifeCollectionWant{State: "USER_PAID", TotalAmount: lifeModifyTotal, PayingAmount: 0, PaidAmount: lifeModifyTotal,
 			Details: []lifeDetail{{Seq: 1, Amount: lifeModifyTotal, PaidType: "MCH", PaidTime: paidTime}}},
 	}
-	lifeCheck(t, "sync", m.sync(t, no, syncBody), id, doneWant)
-	q = m.query(t, "query after sync", "out_order_no", no)
-	lifeCheck(t, "query after sync", q, id, doneWant)
-	lifeCheckTimeRange(t, "query after sync", q, actualStart, actualEnd)
+	lifeCheck(t, "sync", trip.m.sync(t, trip.id.no, syncBody), trip.id, doneWant)
+	q := trip.query(t, "query after sync", doneWant)
+	lifeCheckTimeRange(t, "query after sync", q, trip.start, trip.end)
+}
 
+// checkRequestLog checks that the request log holds the lifecycle's calls, in order.
+func (trip *lifeTrip) checkRequestLog(t *testing.T, queryID string) {
+	no, m := trip.id.no, trip.m
 	path := "/v3/payscore/serviceorder/" + url.PathEscape(no)
 	byNo := m.queryTarget("out_order_no", no)
-	sdkCheckRequestLog(t, sim, append(m.firstLogged(), []sdkLogged{
+	sdkCheckRequestLog(t, trip.sim, append(m.firstLogged(), []sdkLogged{
 		{"POST", "/v3/payscore/serviceorder", 200, ""},
 		{"GET", byNo, 200, ""},
 		{"GET", byNo, 200, ""},
@@ -320,234 +378,6 @@ func lifeRun(t *testing.T, sim *simtest.Sim, m lifeMerchant, tag string, onAccep
 		{"POST", path + "/sync", 200, ""},
 		{"GET", byNo, 200, ""},
 	}...))
-}
-
-// lifeCompleteBody completes the order: two payments, one discount, 250 in all.
-func lifeCompleteBody(endTime string) map[string]any {
-	return map[string]any{
-		"appid":      fixtures.DemoAppID,
-		"service_id": fixtures.DemoServiceID,
-		"post_payments": []map[string]any{
-			{"name": sdkPaymentName, "amount": sdkPaymentAmount, "description": sdkPaymentDescription, "count": 1},
-			{"name": lifeCableName, "amount": lifeCableAmount, "description": lifeCableDescription, "count": 1},
-		},
-		"post_discounts": []map[string]any{
-			{"name": sdkDiscountName, "description": sdkDiscountDescription, "amount": lifeFirstDiscount, "count": 1},
-		},
-		"total_amount": lifeCompleteTotal,
-		"time_range":   map[string]any{"end_time": endTime},
-	}
-}
-
-// lifeModifyBody lowers the amount to 180 with a second discount.
-func lifeModifyBody() map[string]any {
-	return map[string]any{
-		"appid":      fixtures.DemoAppID,
-		"service_id": fixtures.DemoServiceID,
-		"post_payments": []map[string]any{
-			{"name": sdkPaymentName, "amount": sdkPaymentAmount, "description": sdkPaymentDescription, "count": 1},
-			{"name": lifeCableName, "amount": lifeCableAmount, "description": lifeCableDescription, "count": 1},
-		},
-		"post_discounts": []map[string]any{
-			{"name": sdkDiscountName, "description": sdkDiscountDescription, "amount": lifeFirstDiscount, "count": 1},
-			{"name": lifeCompensationName, "description": lifeCompensationDesc, "amount": lifeCompensationAmount, "count": 1},
-		},
-		"total_amount": lifeModifyTotal,
-		"reason":       lifeModifyReason,
-	}
-}
-
-// lifeSum is Σpost_payments.amount − Σpost_discounts.amount of a request body.
-func lifeSum(body map[string]any) int {
-	total := 0
-	for _, p := range body["post_payments"].([]map[string]any) {
-		total += p["amount"].(int)
-	}
-	if ds, ok := body["post_discounts"].([]map[string]any); ok {
-		for _, d := range ds {
-			total -= d["amount"].(int)
-		}
-	}
-	return total
-}
-
-// ---- the order as the server sends it, and the checks ----
-
-// lifeOrder is a service order as the create, query, complete, modify and sync APIs answer it.
-// Pointers tell an absent member from a zero one.
-type lifeOrder struct {
-	AppID            string          `json:"appid"`
-	MchID            string          `json:"mchid"`
-	OutOrderNo       string          `json:"out_order_no"`
-	ServiceID        string          `json:"service_id"`
-	OrderID          string          `json:"order_id"`
-	State            string          `json:"state"`
-	StateDescription *string         `json:"state_description"`
-	TotalAmount      *int64          `json:"total_amount"`
-	NeedCollection   *bool           `json:"need_collection"`
-	Collection       *lifeCollection `json:"collection"`
-	TimeRange        *struct {
-		StartTime string `json:"start_time"`
-		EndTime   string `json:"end_time"`
-	} `json:"time_range"`
-	PostPayments  []lifeItem `json:"post_payments"`
-	PostDiscounts []lifeItem `json:"post_discounts"`
-	Package       *string    `json:"package"`
-	OpenID        *string    `json:"openid"`
-}
-
-type lifeItem struct {
-	Name   string `json:"name"`
-	Amount *int64 `json:"amount"`
-}
-
-type lifeCollection struct {
-	State        string       `json:"state"`
-	TotalAmount  *int64       `json:"total_amount"`
-	PayingAmount *int64       `json:"paying_amount"`
-	PaidAmount   *int64       `json:"paid_amount"`
-	Details      []lifeDetail `json:"details"`
-}
-
-type lifeDetail struct {
-	Seq           int64  `json:"seq"`
-	Amount        int64  `json:"amount"`
-	PaidType      string `json:"paid_type"`
-	PaidTime      string `json:"paid_time"`
-	TransactionID string `json:"transaction_id"`
-}
-
-// lifeRef is the answer of pay.
-type lifeRef struct {
-	AppID      string `json:"appid"`
-	MchID      string `json:"mchid"`
-	OutOrderNo string `json:"out_order_no"`
-	ServiceID  string `json:"service_id"`
-	OrderID    string `json:"order_id"`
-}
-
-// lifeWant is what a step must leave. StateDescription "" means absent or empty; nil
-// TotalAmount and NeedCollection are not checked (before complete); nil Collection means
-// collection must be absent.
-type lifeWant struct {
-	// OpenID is the user who confirmed; "" means the order has none (before the confirmation).
-	OpenID           string
-	State            string
-	StateDescription string
-	TotalAmount      *int64
-	NeedCollection   *bool
-	Collection       *lifeCollectionWant
-}
-
-type lifeCollectionWant struct {
-	State                                 string
-	TotalAmount, PayingAmount, PaidAmount int64
-	Details                               []lifeDetail // nil: none
-}
-
-type lifeIDs struct{ no, orderID string }
-
-func lifePtr[T any](v T) *T { return &v }
-
-func lifeShow[T any](p *T) string {
-	if p == nil {
-		return "absent"
-	}
-	return sdkJSON(*p)
-}
-
-func lifeCheck(t *testing.T, op string, o lifeOrder, id lifeIDs, w lifeWant) {
-	t.Helper()
-	if o.OutOrderNo != id.no || o.OrderID != id.orderID || o.AppID != fixtures.DemoAppID || o.MchID != fixtures.DemoMchID || o.ServiceID != fixtures.DemoServiceID {
-		t.Errorf("%s: (out_order_no, order_id, appid, mchid, service_id) = (%s, %s, %s, %s, %s), want (%s, %s, %s, %s, %s)",
-			op, o.OutOrderNo, o.OrderID, o.AppID, o.MchID, o.ServiceID, id.no, id.orderID, fixtures.DemoAppID, fixtures.DemoMchID, fixtures.DemoServiceID)
-	}
-	if o.State != w.State {
-		t.Errorf("%s: state = %q, want %s", op, o.State, w.State)
-	}
-	if sd := o.StateDescription; w.StateDescription == "" && sd != nil && *sd != "" || w.StateDescription != "" && (sd == nil || *sd != w.StateDescription) {
-		want := w.StateDescription
-		if want == "" {
-			want = "absent or empty"
-		}
-		t.Errorf("%s: state_description = %s, want %s", op, lifeShow(sd), want)
-	}
-	if w.TotalAmount != nil && (o.TotalAmount == nil || *o.TotalAmount != *w.TotalAmount) {
-		t.Errorf("%s: total_amount = %s, want %d", op, lifeShow(o.TotalAmount), *w.TotalAmount)
-	}
-	if w.NeedCollection != nil && (o.NeedCollection == nil || *o.NeedCollection != *w.NeedCollection) {
-		t.Errorf("%s: need_collection = %s, want %v", op, lifeShow(o.NeedCollection), *w.NeedCollection)
-	}
-	c, wc := o.Collection, w.Collection
-	switch {
-	case wc == nil && c != nil:
-		t.Errorf("%s: collection = %s, want none before complete", op, sdkJSON(c))
-	case wc == nil:
-	case c == nil:
-		t.Errorf("%s: no collection, want %+v", op, *wc)
-	default:
-		if c.State != wc.State || c.TotalAmount == nil || *c.TotalAmount != wc.TotalAmount ||
-			c.PayingAmount == nil || *c.PayingAmount != wc.PayingAmount || c.PaidAmount == nil || *c.PaidAmount != wc.PaidAmount {
-			t.Errorf("%s: collection (state, total_amount, paying_amount, paid_amount) = (%s, %s, %s, %s), want (%s, %d, %d, %d)",
-				op, c.State, lifeShow(c.TotalAmount), lifeShow(c.PayingAmount), lifeShow(c.PaidAmount), wc.State, wc.TotalAmount, wc.PayingAmount, wc.PaidAmount)
-		}
-		switch {
-		case len(wc.Details) == 0 && len(c.Details) != 0:
-			t.Errorf("%s: collection.details = %s, want none", op, sdkJSON(c.Details))
-		case len(wc.Details) != 0 && sdkJSON(c.Details) != sdkJSON(wc.Details):
-			t.Errorf("%s: collection.details = %s, want %s", op, sdkJSON(c.Details), sdkJSON(wc.Details))
-		}
-	}
-	if w.OpenID == "" && o.OpenID != nil || w.OpenID != "" && (o.OpenID == nil || *o.OpenID != w.OpenID) {
-		t.Errorf("%s: openid = %s, want %q (none before the user confirms)", op, lifeShow(o.OpenID), w.OpenID)
-	}
-	if o.Package != nil && op != "create" {
-		t.Errorf("%s: package %q; only create answers with one", op, *o.Package)
-	}
-}
-
-func lifeCheckTimeRange(t *testing.T, op string, o lifeOrder, start, end string) {
-	t.Helper()
-	if tr := o.TimeRange; tr == nil || tr.StartTime != start || tr.EndTime != end {
-		t.Errorf("%s: time_range = %s, want start_time %s, end_time %s", op, sdkJSON(o.TimeRange), start, end)
-	}
-}
-
-// lifeCheckItems checks the amounts of post_payments and post_discounts, in order.
-func lifeCheckItems(t *testing.T, op string, o lifeOrder, payments, discounts []int64) {
-	t.Helper()
-	amounts := func(items []lifeItem) []int64 {
-		var out []int64
-		for _, it := range items {
-			if it.Amount == nil {
-				out = append(out, -1)
-			} else {
-				out = append(out, *it.Amount)
-			}
-		}
-		return out
-	}
-	if p, d := amounts(o.PostPayments), amounts(o.PostDiscounts); sdkJSON(p) != sdkJSON(payments) || sdkJSON(d) != sdkJSON(discounts) {
-		t.Errorf("%s: amounts of (post_payments, post_discounts) = (%v, %v), want (%v, %v)", op, p, d, payments, discounts)
-	}
-}
-
-var lifeCompactPattern = regexp.MustCompile(`^[0-9]{14}$`)
-
-// lifeCheckConfirmTime checks that OnAccept became the time of the confirmation.
-func lifeCheckConfirmTime(t *testing.T, start string, before, after time.Time) {
-	t.Helper()
-	if !lifeCompactPattern.MatchString(start) {
-		t.Fatalf("query after confirm: time_range.start_time = %q, want OnAccept replaced by a yyyyMMddHHmmss time", start)
-	}
-	at, err := time.ParseInLocation("20060102150405", start, sdkChinaTime)
-	if err != nil {
-		t.Fatalf("query after confirm: time_range.start_time %q: %v", start, err)
-	}
-	if at.Before(before.Truncate(time.Second)) || at.After(after) {
-		t.Errorf("query after confirm: time_range.start_time = %s, want the confirmation's time, between %s and %s",
-			start, sdkCompact(before), sdkCompact(after))
-	}
 }
 
 // ---- the front end's part ----
@@ -633,213 +463,3 @@ func lifeDig(v any, keys ...string) any {
 	}
 	return v
 }
-
-// ---- gopay ----
-
-// lifeGopay calls through gopay. Its structs cannot tell an absent member from a zero one, so
-// the order is read from the verified body (SignInfo.SignBody), and gopay's own decoding is
-// checked to agree with it.
-type lifeGopay struct {
-	c   *wechat.ClientV3
-	key *rsa.PublicKey
-}
-
-// lifeGopayView is what gopay decoded of the members the lifecycle checks.
-type lifeGopayView struct {
-	State, StateDescription, OrderID string
-	TotalAmount                      int
-	NeedCollection                   bool
-	Collection                       *wechat.Collection
-	noAmounts                        bool // the gopay type has no total_amount and need_collection
-	noCollection                     bool // the gopay type has no collection member
-}
-
-func (g *lifeGopay) order(t *testing.T, op string, si *wechat.SignInfo, view lifeGopayView) lifeOrder {
-	t.Helper()
-	gopayCheckSignInfo(t, op, si, fixtures.PlatformSerial, g.key)
-	var o lifeOrder
-	if err := json.Unmarshal([]byte(si.SignBody), &o); err != nil {
-		t.Fatalf("%s: body is not an order: %v: %s", op, err, si.SignBody)
-	}
-	deref := func(p *int64) int {
-		if p == nil {
-			return 0
-		}
-		return int(*p)
-	}
-	sd := ""
-	if o.StateDescription != nil {
-		sd = *o.StateDescription
-	}
-	if view.State != o.State || view.StateDescription != sd || view.OrderID != o.OrderID {
-		t.Errorf("%s: gopay decoded (state, state_description, order_id) = (%s, %s, %s), the body says (%s, %s, %s)",
-			op, view.State, view.StateDescription, view.OrderID, o.State, sd, o.OrderID)
-	}
-	if nc := o.NeedCollection != nil && *o.NeedCollection; !view.noAmounts && (view.TotalAmount != deref(o.TotalAmount) || view.NeedCollection != nc) {
-		t.Errorf("%s: gopay decoded (total_amount, need_collection) = (%d, %v), the body says (%s, %s)",
-			op, view.TotalAmount, view.NeedCollection, lifeShow(o.TotalAmount), lifeShow(o.NeedCollection))
-	}
-	if view.noCollection {
-		return o
-	}
-	gc, c := view.Collection, o.Collection
-	switch {
-	case gc == nil && c == nil:
-	case gc == nil || c == nil:
-		t.Errorf("%s: gopay decoded collection %s, the body has %s", op, sdkJSON(gc), sdkJSON(c))
-	default:
-		same := gc.State == c.State && gc.TotalAmount == deref(c.TotalAmount) && gc.PayingAmount == deref(c.PayingAmount) &&
-			gc.PaidAmount == deref(c.PaidAmount) && len(gc.Details) == len(c.Details)
-		for i := 0; same && i < len(c.Details); i++ {
-			d, w := gc.Details[i], c.Details[i]
-			same = int64(d.Seq) == w.Seq && int64(d.Amount) == w.Amount && d.PaidType == w.PaidType && d.PaidTime == w.PaidTime
-		}
-		if !same {
-			t.Errorf("%s: gopay decoded collection %s, the body has %s", op, sdkJSON(gc), sdkJSON(c))
-		}
-	}
-	return o
-}
-
-func (g *lifeGopay) create(t *testing.T, body map[string]any) (lifeOrder, string) {
-	t.Helper()
-	rsp, err := g.c.V3ScoreOrderCreate(context.Background(), gopay.BodyMap(body))
-	gopayMustSucceed(t, "create", rsp, err)
-	r := rsp.Response
-	// gopay's ScoreOrderCreate has neither total_amount, need_collection nor collection.
-	o := g.order(t, "create", rsp.SignInfo, lifeGopayView{State: r.State, StateDescription: r.StateDescription, OrderID: r.OrderId,
-		noAmounts: true, noCollection: true})
-	if o.Package == nil || *o.Package != r.Package {
-		t.Errorf("create: gopay decoded package %q, the body has %s", r.Package, lifeShow(o.Package))
-	}
-	return o, r.Package
-}
-
-func (g *lifeGopay) query(t *testing.T, op, key, value string) lifeOrder {
-	t.Helper()
-	kind := wechat.OutTradeNo
-	if key == "query_id" {
-		kind = wechat.QueryId
-	}
-	rsp, err := g.c.V3ScoreOrderQuery(context.Background(), kind, fixtures.DemoAppID, value, fixtures.DemoServiceID)
-	gopayMustSucceed(t, op, rsp, err)
-	r := rsp.Response
-	return g.order(t, op, rsp.SignInfo, lifeGopayView{State: r.State, StateDescription: r.StateDescription, OrderID: r.OrderId,
-		TotalAmount: r.TotalAmount, NeedCollection: r.NeedCollection, Collection: r.Collection})
-}
-
-func (g *lifeGopay) complete(t *testing.T, no string, body map[string]any) lifeOrder {
-	t.Helper()
-	rsp, err := g.c.V3ScoreOrderComplete(context.Background(), no, gopay.BodyMap(body))
-	gopayMustSucceed(t, "complete", rsp, err)
-	r := rsp.Response
-	// gopay's ScoreOrderComplete has no collection member (the documented complete answer has
-	// none); the simulator answers with the whole order, read from the body.
-	return g.order(t, "complete", rsp.SignInfo, lifeGopayView{State: r.State, StateDescription: r.StateDescription, OrderID: r.OrderId,
-		TotalAmount: r.TotalAmount, NeedCollection: r.NeedCollection, noCollection: true})
-}
-
-func (g *lifeGopay) modify(t *testing.T, no string, body map[string]any) lifeOrder {
-	t.Helper()
-	rsp, err := g.c.V3ScoreOrderModify(context.Background(), no, gopay.BodyMap(body))
-	gopayMustSucceed(t, "modify", rsp, err)
-	r := rsp.Response
-	return g.order(t, "modify", rsp.SignInfo, lifeGopayView{State: r.State, StateDescription: r.StateDescription, OrderID: r.OrderId,
-		TotalAmount: r.TotalAmount, NeedCollection: r.NeedCollection, Collection: r.Collection})
-}
-
-func (g *lifeGopay) pay(t *testing.T, no string) lifeRef {
-	t.Helper()
-	rsp, err := g.c.V3ScoreOrderPay(context.Background(), fixtures.DemoAppID, no, fixtures.DemoServiceID)
-	gopayMustSucceed(t, "pay", rsp, err)
-	gopayCheckSignInfo(t, "pay", rsp.SignInfo, fixtures.PlatformSerial, g.key)
-	r := rsp.Response
-	return lifeRef{AppID: r.Appid, MchID: r.Mchid, OutOrderNo: r.OutOrderNo, ServiceID: r.ServiceId, OrderID: r.OrderId}
-}
-
-func (g *lifeGopay) sync(t *testing.T, no string, body map[string]any) lifeOrder {
-	t.Helper()
-	rsp, err := g.c.V3ScoreOrderSync(context.Background(), no, gopay.BodyMap(body))
-	gopayMustSucceed(t, "sync", rsp, err)
-	r := rsp.Response
-	return g.order(t, "sync", rsp.SignInfo, lifeGopayView{State: r.State, StateDescription: r.StateDescription, OrderID: r.OrderId,
-		TotalAmount: r.TotalAmount, NeedCollection: r.NeedCollection, Collection: r.Collection})
-}
-
-func (g *lifeGopay) queryTarget(key, value string) string {
-	// gopay's parameter order, values not encoded.
-	return "/v3/payscore/serviceorder?appid=" + fixtures.DemoAppID + "&" + key + "=" + value + "&service_id=" + fixtures.DemoServiceID
-}
-
-func (g *lifeGopay) firstLogged() []sdkLogged {
-	return []sdkLogged{{"GET", "/v3/certificates", 200, ""}} // AutoVerifySign's download
-}
-
-// ---- wechatpay-go ----
-
-// lifeWechatpay calls through wechatpay-go's core.Client, which validates every response
-// against the platform certificate; the order is decoded with core.UnMarshalResponse.
-type lifeWechatpay struct {
-	c *core.Client
-}
-
-func (w *lifeWechatpay) post(t *testing.T, op, target string, body map[string]any, v any) {
-	t.Helper()
-	result, err := w.c.Post(context.Background(), target, body)
-	wechatpayDecode(t, op, result, err, v)
-	wechatpaySerials(t, op, result, fixtures.PlatformSerial)
-}
-
-func (w *lifeWechatpay) create(t *testing.T, body map[string]any) (lifeOrder, string) {
-	t.Helper()
-	var o lifeOrder
-	w.post(t, "create", wechatpayHost+"/v3/payscore/serviceorder", body, &o)
-	if o.Package == nil {
-		return o, ""
-	}
-	return o, *o.Package
-}
-
-func (w *lifeWechatpay) query(t *testing.T, op, key, value string) lifeOrder {
-	t.Helper()
-	var o lifeOrder
-	result, err := w.c.Get(context.Background(), wechatpayHost+w.queryTarget(key, value))
-	wechatpayDecode(t, op, result, err, &o)
-	wechatpaySerials(t, op, result, fixtures.PlatformSerial)
-	return o
-}
-
-func (w *lifeWechatpay) complete(t *testing.T, no string, body map[string]any) lifeOrder {
-	t.Helper()
-	var o lifeOrder
-	w.post(t, "complete", wechatpayActionURL(no, "complete"), body, &o)
-	return o
-}
-
-func (w *lifeWechatpay) modify(t *testing.T, no string, body map[string]any) lifeOrder {
-	t.Helper()
-	var o lifeOrder
-	w.post(t, "modify", wechatpayActionURL(no, "modify"), body, &o)
-	return o
-}
-
-func (w *lifeWechatpay) pay(t *testing.T, no string) lifeRef {
-	t.Helper()
-	var r lifeRef
-	w.post(t, "pay", wechatpayActionURL(no, "pay"), map[string]any{"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID}, &r)
-	return r
-}
-
-func (w *lifeWechatpay) sync(t *testing.T, no string, body map[string]any) lifeOrder {
-	t.Helper()
-	var o lifeOrder
-	w.post(t, "sync", wechatpayActionURL(no, "sync"), body, &o)
-	return o
-}
-
-func (w *lifeWechatpay) queryTarget(key, value string) string {
-	return "/v3/payscore/serviceorder?" + key + "=" + url.QueryEscape(value) +
-		"&service_id=" + fixtures.DemoServiceID + "&appid=" + fixtures.DemoAppID
-}
-
-func (w *lifeWechatpay) firstLogged() []sdkLogged { return nil }

@@ -18,47 +18,10 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/services/refunddomestic"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
-	"github.com/payscore-sim/payscore-sim/simulator"
-	"github.com/payscore-sim/payscore-sim/simulator/app"
-	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
 
 var refundIDPattern = regexp.MustCompile(`^503[0-9]{26}$`)
-
-// refundStart starts a simulator whose demo merchant's refunds stay PROCESSING for an hour of
-// the simulated clock, so that each test moves them on by advancing the clock or deciding the
-// outcome, never by waiting.
-func refundStart(t *testing.T, edit func(*simulator.Merchant), others ...*simulator.Merchant) *simtest.Sim {
-	t.Helper()
-	demo, err := fixtures.DemoMerchant()
-	if err != nil {
-		t.Fatal(err)
-	}
-	demo.Settings.RefundDelay = simulator.Delay(time.Hour)
-	if edit != nil {
-		edit(demo)
-	}
-	return simtest.Start(t, app.Options{Merchants: append([]*simulator.Merchant{demo}, others...)})
-}
-
-// refundAdvance moves the simulated clock on by d.
-func refundAdvance(t *testing.T, sim *simtest.Sim, d string) {
-	t.Helper()
-	if status, v := clockAdvance(t, sim, d); status != http.StatusOK {
-		t.Fatalf("advance clock %s: HTTP %d %v", d, status, v)
-	}
-}
-
-// refundOutcome decides how the demo merchant's refund outRefundNo ends, through the control API.
-func refundOutcome(t *testing.T, sim *simtest.Sim, outRefundNo, status string) map[string]any {
-	t.Helper()
-	code, v := visitPost(t, sim, "/sim/v1/refunds/"+fixtures.DemoMchID+"/"+outRefundNo+"/outcome", map[string]any{"status": status})
-	if code != http.StatusOK {
-		t.Fatalf("outcome %s of %s: HTTP %d %v", status, outRefundNo, code, v)
-	}
-	return v
-}
 
 func wxRefundCreate(svc refunddomestic.RefundsApiService, req refunddomestic.CreateRequest) (*refunddomestic.Refund, error) {
 	resp, _, err := svc.Create(context.Background(), req)

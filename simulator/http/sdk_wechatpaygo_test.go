@@ -3,7 +3,8 @@ package http_test
 // These tests drive the simulator over loopback HTTP with github.com/wechatpay-apiv3/wechatpay-go,
 // WeChat Pay's official Go SDK. It has no Pay Score service, so merchants call the generic
 // core.Client with production URLs; a transport sends those to the simulator instead. Response
-// validation stays on throughout. The sdk* helpers live in sdk_gopay_test.go.
+// validation stays on throughout. The wechatpay* and sdk* helpers shared with other files live in
+// helpers_sdk_test.go.
 
 import (
 	"context"
@@ -26,9 +27,6 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 )
-
-// wechatpayHost is production's API host, which the tests write in every URL.
-const wechatpayHost = "https://api.mch.weixin.qq.com"
 
 // wechatpayRewrite sends every request for production's API host to the simulator instead,
 // keeping the request target (which the SDK has signed) as it is. It refuses any other host, so
@@ -62,31 +60,6 @@ func wechatpayHTTPClient(t *testing.T, sim *simtest.Sim) (*http.Client, *wechatp
 	return &http.Client{Transport: rt, Timeout: 30 * time.Second}, rt
 }
 
-func wechatpayMerchantKey(t *testing.T, sim *simtest.Sim) *rsa.PrivateKey {
-	t.Helper()
-	key, err := utils.LoadPrivateKey(sim.Creds.MerchantPrivateKeyPEM)
-	if err != nil {
-		t.Fatalf("merchant private key: %v", err)
-	}
-	return key
-}
-
-func wechatpayPlatformCert(t *testing.T, sim *simtest.Sim) *x509.Certificate {
-	t.Helper()
-	cert, err := utils.LoadCertificate(sim.Creds.PlatformCertificatePEM)
-	if err != nil {
-		t.Fatalf("platform certificate: %v", err)
-	}
-	return cert
-}
-
-// wechatpayClient returns simtest's core.Client, in certificate mode: it signs as the demo
-// merchant and validates every response against the platform certificate.
-func wechatpayClient(t *testing.T, sim *simtest.Sim) *core.Client {
-	t.Helper()
-	return sim.WechatPayGo(t)
-}
-
 // wechatpayPublicKeyClient returns a core.Client in public-key mode, validating responses
 // against pub under the ID publicKeyID.
 func wechatpayPublicKeyClient(t *testing.T, sim *simtest.Sim, publicKeyID string, pub *rsa.PublicKey) *core.Client {
@@ -96,117 +69,6 @@ func wechatpayPublicKeyClient(t *testing.T, sim *simtest.Sim, publicKeyID string
 		option.WithWechatPayPublicKeyAuthCipher(sim.Creds.MchID, sim.Creds.MerchantSerialNo, wechatpayMerchantKey(t, sim), publicKeyID, pub),
 		option.WithHTTPClient(hc),
 	)
-}
-
-func wechatpayNewClient(t *testing.T, opts ...core.ClientOption) *core.Client {
-	t.Helper()
-	c, err := core.NewClient(context.Background(), opts...)
-	if err != nil {
-		t.Fatalf("core.NewClient: %v", err)
-	}
-	return c
-}
-
-// wechatpayOrder is the service order as the create and query APIs answer it. Pointers tell
-// an absent member from an empty one.
-type wechatpayOrder struct {
-	AppID               string  `json:"appid"`
-	MchID               string  `json:"mchid"`
-	OutOrderNo          string  `json:"out_order_no"`
-	ServiceID           string  `json:"service_id"`
-	ServiceIntroduction string  `json:"service_introduction"`
-	State               string  `json:"state"`
-	StateDescription    *string `json:"state_description"`
-	PostPayments        []struct {
-		Name        string `json:"name"`
-		Amount      int64  `json:"amount"`
-		Description string `json:"description"`
-		Count       int64  `json:"count"`
-	} `json:"post_payments"`
-	PostDiscounts []struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Amount      *int64 `json:"amount"`
-		Count       int64  `json:"count"`
-	} `json:"post_discounts"`
-	RiskFund struct {
-		Name        string `json:"name"`
-		Amount      int64  `json:"amount"`
-		Description string `json:"description"`
-	} `json:"risk_fund"`
-	TimeRange struct {
-		StartTime string `json:"start_time"`
-		EndTime   string `json:"end_time"`
-	} `json:"time_range"`
-	NotifyURL  string          `json:"notify_url"`
-	OrderID    string          `json:"order_id"`
-	Package    *string         `json:"package"`
-	Collection *map[string]any `json:"collection"`
-}
-
-// wechatpayOrderRef is the answer of cancel and pay.
-type wechatpayOrderRef struct {
-	AppID      string `json:"appid"`
-	MchID      string `json:"mchid"`
-	OutOrderNo string `json:"out_order_no"`
-	ServiceID  string `json:"service_id"`
-	OrderID    string `json:"order_id"`
-}
-
-// wechatpayDecode fails the test unless the call succeeded (HTTP 200, response validated), then
-// decodes its body into v.
-func wechatpayDecode(t *testing.T, op string, result *core.APIResult, err error, v any) *core.APIResult {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", op, err)
-	}
-	if result.Response.StatusCode != http.StatusOK {
-		t.Fatalf("%s: HTTP %d", op, result.Response.StatusCode)
-	}
-	if err := core.UnMarshalResponse(result.Response, v); err != nil {
-		t.Fatalf("%s: decode the response: %v", op, err)
-	}
-	return result
-}
-
-// wechatpayWantAPIError checks that a call was refused with the given status, code and message.
-func wechatpayWantAPIError(t *testing.T, op string, err error, status int, code, message string) *core.APIError {
-	t.Helper()
-	if !core.IsAPIError(err, code) {
-		t.Errorf("%s: err = %v, want an *core.APIError with code %s", op, err, code)
-	}
-	var apiErr *core.APIError
-	if !errors.As(err, &apiErr) {
-		return nil
-	}
-	if apiErr.StatusCode != status || apiErr.Code != code || apiErr.Message != message {
-		t.Errorf("%s: got HTTP %d %s %q, want HTTP %d %s %q", op, apiErr.StatusCode, apiErr.Code, apiErr.Message, status, code, message)
-	}
-	return apiErr
-}
-
-// wechatpaySerials checks which key the request asked for and which one signed the response.
-func wechatpaySerials(t *testing.T, op string, result *core.APIResult, want string) {
-	t.Helper()
-	if got := result.Request.Header.Get("Wechatpay-Serial"); got != want {
-		t.Errorf("%s: request Wechatpay-Serial = %q, want %q", op, got, want)
-	}
-	if got := result.Response.Header.Get("Wechatpay-Serial"); got != want {
-		t.Errorf("%s: response Wechatpay-Serial = %q, want %q", op, got, want)
-	}
-}
-
-func wechatpayServiceOrderURL(no string) string {
-	return wechatpayHost + wechatpayQueryTarget(no)
-}
-
-func wechatpayQueryTarget(no string) string {
-	return "/v3/payscore/serviceorder?out_order_no=" + url.QueryEscape(no) +
-		"&service_id=" + fixtures.DemoServiceID + "&appid=" + fixtures.DemoAppID
-}
-
-func wechatpayActionURL(no, action string) string {
-	return wechatpayHost + "/v3/payscore/serviceorder/" + url.PathEscape(no) + "/" + action
 }
 
 func TestWechatPayGoOrderLifecycle(t *testing.T) {
@@ -279,13 +141,13 @@ func TestWechatPayGoOrderLifecycle(t *testing.T) {
 		t.Errorf("query: post_discounts = %s, want the one item sent (no amount)", sdkJSON(q.PostDiscounts))
 	}
 
-	var ref wechatpayOrderRef
+	var ref sdkOrderRef
 	result, err = client.Post(ctx, wechatpayActionURL(no, "cancel"), map[string]any{
 		"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID, "reason": "用户取消租借",
 	})
 	wechatpayDecode(t, "cancel", result, err, &ref)
 	wechatpaySerials(t, "cancel", result, fixtures.PlatformSerial)
-	if want := (wechatpayOrderRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, o.OrderID}); ref != want {
+	if want := (sdkOrderRef{fixtures.DemoAppID, fixtures.DemoMchID, no, fixtures.DemoServiceID, o.OrderID}); ref != want {
 		t.Errorf("cancel: response = %+v, want %+v", ref, want)
 	}
 
@@ -515,7 +377,7 @@ func TestWechatPayGoOutOrderNoWithPipeAndStar(t *testing.T) {
 	if o.OutOrderNo != no || o.State != "CREATED" {
 		t.Errorf("create: (out_order_no, state) = (%s, %s), want (%s, CREATED)", o.OutOrderNo, o.State, no)
 	}
-	var ref wechatpayOrderRef
+	var ref sdkOrderRef
 	result, err = client.Post(ctx, wechatpayActionURL(no, "cancel"), map[string]any{
 		"appid": fixtures.DemoAppID, "service_id": fixtures.DemoServiceID, "reason": "用户取消租借",
 	})

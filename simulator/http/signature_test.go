@@ -3,7 +3,8 @@ package http_test
 // Table tests for the APIv3 request authentication: every way an Authorization header can be
 // wrong is a 401 SIGN_ERROR whose message and detail name the cause, and the Wechatpay-Serial
 // request header chooses the key responses are signed with. The helpers shared with
-// errors_test.go (errSend, errCheckShape, errFact, errDetailHas, ...) live there.
+// the errors_* tests (errSend, errCheckShape, errFact, errDetailHas, ...) live in
+// helpers_test.go and errors_table_test.go.
 
 import (
 	"context"
