@@ -1,7 +1,7 @@
 package http_test
 
 // Tests of the refunds on the dashboard's order page: over plain HTTP, then in headless
-// Chromium (with the helpers of dashboard_test.go and pages_test.go).
+// Chromium (with the helpers of helpers_dashboard_test.go and helpers_browser_test.go).
 
 import (
 	"context"

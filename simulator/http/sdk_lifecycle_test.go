@@ -13,7 +13,7 @@ package http_test
 //
 // The orders and the checks are in sdk_lifecycle_order_test.go, the two SDKs' sides in
 // sdk_lifecycle_sdks_test.go; the gopay, wechatpay-go, sdk* and visit* helpers live in
-// sdk_gopay_test.go, sdk_wechatpaygo_test.go and visit_test.go.
+// helpers_sdk_test.go and helpers_visit_test.go.
 
 import (
 	"crypto/hmac"
