@@ -123,7 +123,7 @@ func permDirectWith(e permEnv, openid string, edit func(b map[string]any)) map[s
 	return b
 }
 
-func permEnableOpen(extraData map[string]any) errStep {
+func permEnableOpen(extraData any) errStep {
 	return errPost("/sim/v1/visits", map[string]any{"businessType": "wxpayScoreEnable", "extraData": extraData})
 }
 

@@ -23,11 +23,12 @@ import (
 	"time"
 
 	"github.com/go-pay/gopay/wechat/v3"
+	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
 	"github.com/payscore-sim/payscore-sim/fixtures"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/simtest"
-	"github.com/wechatpay-apiv3/wechatpay-go/core"
-	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 )
 
 // ---- gopay ----

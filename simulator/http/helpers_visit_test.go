@@ -2,12 +2,16 @@ package http_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -153,33 +157,6 @@ func pageWantState(t *testing.T, sim *simtest.Sim, key, value, state, desc strin
 	}
 }
 
-// pageSigned adds sign_type and an HMAC-SHA256 sign with key to the fields.
-func pageSigned(t *testing.T, fields map[string]string, key string) map[string]string {
-	t.Helper()
-	fields["sign_type"] = wxcrypto.SignTypeHMACSHA256
-	sign, err := wxcrypto.SignV2(fields, key, wxcrypto.SignTypeHMACSHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields["sign"] = sign
-	return fields
-}
-
-// pageSignedDetail is the signed wxpayScoreDetail extraData for the demo merchant's order.
-func pageSignedDetail(t *testing.T, no string) map[string]string {
-	return pageSigned(t, map[string]string{
-		"mch_id": fixtures.DemoMchID, "service_id": fixtures.DemoServiceID, "out_order_no": no,
-		"timestamp": strconv.FormatInt(time.Now().Unix(), 10), "nonce_str": wxcrypto.NewNonce(),
-	}, fixtures.DemoAPIv2Key)
-}
-
-// pageSignedUse is the older signed wxpayScoreUse extraData, signed with key.
-func pageSignedUse(t *testing.T, pkg, timestamp, key string) map[string]string {
-	return pageSigned(t, map[string]string{
-		"mch_id": fixtures.DemoMchID, "package": pkg, "timestamp": timestamp, "nonce_str": wxcrypto.NewNonce(),
-	}, key)
-}
-
 // pageOpenURL is GET /sim/open with the parameters, extraData given as a JSON value.
 func pageOpenURL(t *testing.T, sim *simtest.Sim, params url.Values, extraData any) string {
 	t.Helper()
@@ -301,32 +278,43 @@ func visitPost(t *testing.T, sim *simtest.Sim, path string, body any) (int, map[
 	return resp.StatusCode, out
 }
 
-// signedUse is the older signed wxpayScoreUse extraData, signed as the reference's algorithm
-// says: HMAC-SHA256 over the sorted fields with the APIv2 key, upper-case hex.
-func signedUse(pkg, key string) map[string]any {
-	p := map[string]string{
+// withSign sets fields["sign"] to the front end's sign as the reference (§1.6) defines it,
+// computed here rather than with the simulator's code: the non-empty fields but sign, sorted,
+// as k=v joined by &, then &key=KEY; HMAC-SHA256 keyed with key (the APIv2 key); upper-case
+// hex. It returns fields. sign_type is the caller's: a row may send one the simulator refuses.
+func withSign(fields map[string]string, key string) map[string]string {
+	keys := make([]string, 0, len(fields))
+	for k, v := range fields {
+		if k != "sign" && v != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + fields[k] + "&")
+	}
+	b.WriteString("key=" + key)
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(b.String()))
+	fields["sign"] = strings.ToUpper(hex.EncodeToString(mac.Sum(nil)))
+	return fields
+}
+
+// signedUse is the older signed wxpayScoreUse extraData of the demo merchant for pkg, signed
+// now with key.
+func signedUse(pkg, key string) map[string]string {
+	return withSign(map[string]string{
 		"mch_id": fixtures.DemoMchID, "package": pkg, "timestamp": strconv.FormatInt(time.Now().Unix(), 10),
-		"nonce_str": wxcrypto.NewNonce(), "sign_type": "HMAC-SHA256",
-	}
-	return withSign(p, key)
+		"nonce_str": wxcrypto.NewNonce(), "sign_type": wxcrypto.SignTypeHMACSHA256,
+	}, key)
 }
 
-func withSign(p map[string]string, key string) map[string]any {
-	delete(p, "sign")
-	sign, err := wxcrypto.SignV2(p, key, wxcrypto.SignTypeHMACSHA256)
-	if err != nil {
-		panic(err)
-	}
-	out := map[string]any{"sign": sign}
-	for k, v := range p {
-		out[k] = v
-	}
-	return out
-}
-
-func signedDetail(no, serviceID string) map[string]any {
+// signedDetail is the signed wxpayScoreDetail extraData of the demo merchant's order no under
+// serviceID, signed now with the APIv2 key.
+func signedDetail(no, serviceID string) map[string]string {
 	return withSign(map[string]string{
 		"mch_id": fixtures.DemoMchID, "service_id": serviceID, "out_order_no": no,
-		"timestamp": strconv.FormatInt(time.Now().Unix(), 10), "nonce_str": wxcrypto.NewNonce(), "sign_type": "HMAC-SHA256",
+		"timestamp": strconv.FormatInt(time.Now().Unix(), 10), "nonce_str": wxcrypto.NewNonce(), "sign_type": wxcrypto.SignTypeHMACSHA256,
 	}, fixtures.DemoAPIv2Key)
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -172,7 +170,7 @@ func TestBrowserPages(t *testing.T) {
 		pageWantText(t, tab, "error-request", "businessType", "wxpayScoreUse", "AAAAnotAPackage0123")
 
 		pkg := pageCreate(t, sim, pageOutOrderNo("S"), nil)
-		extra := pageSignedUse(t, pkg, strconv.FormatInt(time.Now().Unix(), 10), fixtures.DemoAPIv2Key)
+		extra := signedUse(pkg, fixtures.DemoAPIv2Key)
 		extra["sign"] = strings.Repeat("0", 64)
 		pageNavigate(t, tab, pageOpenURL(t, sim, use, extra), http.StatusUnauthorized)
 		pageWantText(t, tab, "error-code", "SIGN_ERROR")
@@ -205,7 +203,7 @@ func TestBrowserPages(t *testing.T) {
 		if status, v := pageControl(t, sim, http.MethodPost, "/sim/v1/visits/"+useID+"/confirm", nil); status != http.StatusOK {
 			t.Fatalf("confirm: %d %v", status, v)
 		}
-		pageNavigate(t, tab, pageOpenURL(t, sim, url.Values{"businessType": {"wxpayScoreDetail"}}, pageSignedDetail(t, no)), http.StatusOK)
+		pageNavigate(t, tab, pageOpenURL(t, sim, url.Values{"businessType": {"wxpayScoreDetail"}}, signedDetail(no, fixtures.DemoServiceID)), http.StatusOK)
 		pageWantText(t, tab, "detail-state", "DOING · USER_CONFIRM", "进行中")
 		pageWantText(t, tab, "out-order-no", no)
 		pageWantText(t, tab, "total-amount", "¥")

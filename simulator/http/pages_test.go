@@ -106,7 +106,7 @@ func TestPageOpenRejections(t *testing.T) {
 		{"wrong appId", pageOpenURL(t, sim, url.Values{"appId": {"wx0000"}, "path": {"pages/use/use"}}, map[string]string{"package": pkg}),
 			400, "PARAM_ERROR", []string{"appId 不是支付分小程序", simulator.PayScoreAppID}},
 		{"signed with the APIv3 key", pageOpenURL(t, sim, use,
-			pageSignedUse(t, pkg, strconv.FormatInt(time.Now().Unix(), 10), fixtures.DemoAPIv3Key)),
+			signedUse(pkg, fixtures.DemoAPIv3Key)),
 			401, "SIGN_ERROR", []string{"商户签名校验失败", "sign_string", "&amp;key=&lt;APIv2 key&gt;", "other_key_matches", "APIv3 key"}},
 	}
 	for _, tc := range cases {
@@ -118,7 +118,7 @@ func TestPageOpenRejections(t *testing.T) {
 	// The page shows what the control API answers for the same request: code, message, and
 	// every detail value.
 	t.Run("same diagnostic as the control API", func(t *testing.T) {
-		extra := pageSignedUse(t, pkg, strconv.FormatInt(time.Now().Unix(), 10), "0123456789abcdef0123456789abcdef")
+		extra := signedUse(pkg, "0123456789abcdef0123456789abcdef")
 		status, apiErr := pageControl(t, sim, http.MethodPost, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": extra})
 		resp, body := pageGet(t, http.MethodGet, pageOpenURL(t, sim, url.Values{"businessType": {"wxpayScoreUse"}}, extra))
 		want := []string{apiErr["code"].(string), apiErr["message"].(string)}
@@ -193,9 +193,10 @@ func TestPageEscapesOrderText(t *testing.T) {
 func TestPageWarnings(t *testing.T) {
 	sim := simtest.Start(t, app.Options{})
 	pkg := pageCreate(t, sim, pageOutOrderNo("W"), nil)
-	ms := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	extra := signedUse(pkg, fixtures.DemoAPIv2Key)
+	extra["timestamp"] = strconv.FormatInt(time.Now().UnixMilli(), 10)
 	id := pageWantRedirect(t, http.MethodGet,
-		pageOpenURL(t, sim, url.Values{"businessType": {"wxpayScoreUse"}}, pageSignedUse(t, pkg, ms, fixtures.DemoAPIv2Key)))
+		pageOpenURL(t, sim, url.Values{"businessType": {"wxpayScoreUse"}}, withSign(extra, fixtures.DemoAPIv2Key)))
 	resp, body := pageGet(t, http.MethodGet, sim.URL+"/sim/visits/"+id)
 	pageWantHTML(t, resp, body, http.StatusOK, `id="warnings"`, "timestamp is in milliseconds")
 }

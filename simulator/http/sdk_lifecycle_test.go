@@ -16,16 +16,9 @@ package http_test
 // helpers_sdk_test.go and helpers_visit_test.go.
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -173,7 +166,7 @@ var lifeConfirmedWant = lifeWant{OpenID: lifeUser, State: "DOING", StateDescript
 // visit's id.
 func (trip *lifeTrip) openVisit(t *testing.T, pkg string) string {
 	sim, no := trip.sim, trip.id.no
-	extra := lifeSignedUse(pkg)
+	extra := signedUse(pkg, fixtures.DemoAPIv2Key)
 	status, v := visitPost(t, sim, "/sim/v1/visits", map[string]any{"businessType": "wxpayScoreUse", "extraData": extra,
 		"openid": lifeUser, "invoker_appid": fixtures.DemoAppID})
 	if status != http.StatusCreated {
@@ -382,56 +375,19 @@ func (trip *lifeTrip) checkRequestLog(t *testing.T, queryID string) {
 
 // ---- the front end's part ----
 
-// lifeFrontendSign is the front-end sign as the reference (§1.6) defines it, computed here
-// rather than with the simulator's code: the non-empty fields but sign, sorted, as k=v joined
-// by &, then &key=KEY; HMAC-SHA256 keyed with the APIv2 key; upper-case hex.
-func lifeFrontendSign(fields map[string]string, key string) string {
-	keys := make([]string, 0, len(fields))
-	for k, v := range fields {
-		if k != "sign" && v != "" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(k + "=" + fields[k] + "&")
-	}
-	b.WriteString("key=" + key)
-	mac := hmac.New(sha256.New, []byte(key))
-	mac.Write([]byte(b.String()))
-	return strings.ToUpper(hex.EncodeToString(mac.Sum(nil)))
-}
-
-// lifeCheckSignVector checks lifeFrontendSign against the reference's wxpayScoreUse vector.
+// lifeCheckSignVector checks withSign against the reference's wxpayScoreUse vector.
 func lifeCheckSignVector(t *testing.T) {
 	t.Helper()
-	got := lifeFrontendSign(map[string]string{
+	got := withSign(map[string]string{
 		"mch_id":    "1230000109",
 		"nonce_str": "zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2",
 		"package":   "AAQTnZoAAAABAAAAAAD8m2b8VRdZ2kVdKmHNZiAAAABcwQVtru-5k9MmEOZJ_Pv_Nq7Cw56dNKKN5Ej3Knt5jTHF-NdsP_McFW-iaU3iuJ0gWlNQeG9UihoKi0k2pv1t71M6mpk15X6L1545yNpmPD5uhi3poFV8e_5EdYwi_cbc6tXYVfa0AJUO4OzHGPhMdT4ZMwmFFhD0HQi9mRHQhFRKPwFai4NkkW7vm9mv1test",
 		"sign_type": "HMAC-SHA256",
 		"timestamp": "1530097563",
-	}, "192006250b4c09247ec02edce69f6a2d")
+	}, "192006250b4c09247ec02edce69f6a2d")["sign"]
 	if want := "8FE703D566295EE01949962A14C0DA644E978283E16F9F7F016C8156868D53F4"; got != want {
-		t.Fatalf("lifeFrontendSign on the reference's wxpayScoreUse vector = %s, want %s", got, want)
+		t.Fatalf("withSign on the reference's wxpayScoreUse vector = %s, want %s", got, want)
 	}
-}
-
-// lifeSignedUse is the older signed wxpayScoreUse extraData for pkg, as the demo merchant's
-// front end sends it.
-func lifeSignedUse(pkg string) map[string]string {
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	p := map[string]string{
-		"mch_id":    fixtures.DemoMchID,
-		"package":   pkg,
-		"timestamp": strconv.FormatInt(time.Now().Unix(), 10),
-		"nonce_str": hex.EncodeToString(nonce),
-		"sign_type": "HMAC-SHA256",
-	}
-	p["sign"] = lifeFrontendSign(p, fixtures.DemoAPIv2Key)
-	return p
 }
 
 // lifeGetVisit is GET /sim/v1/visits/{id}.

@@ -65,11 +65,11 @@ func TestVisitRejections(t *testing.T) {
 	}
 	unchanged := func(map[string]string) {}
 	tampered := signedWith(unchanged, fixtures.DemoAPIv2Key)
-	tampered["extraData"].(map[string]any)["nonce_str"] = "changedAfterSigning"
+	tampered["extraData"].(map[string]string)["nonce_str"] = "changedAfterSigning"
 	md5 := signedWith(unchanged, fixtures.DemoAPIv2Key)
-	md5Extra := md5["extraData"].(map[string]any)
-	md5Extra["sign"], _ = wxcrypto.SignV2(map[string]string{"mch_id": md5Extra["mch_id"].(string), "package": fresh,
-		"timestamp": md5Extra["timestamp"].(string), "nonce_str": md5Extra["nonce_str"].(string), "sign_type": "HMAC-SHA256"},
+	md5Extra := md5["extraData"].(map[string]string)
+	md5Extra["sign"], _ = wxcrypto.SignV2(map[string]string{"mch_id": md5Extra["mch_id"], "package": fresh,
+		"timestamp": md5Extra["timestamp"], "nonce_str": md5Extra["nonce_str"], "sign_type": "HMAC-SHA256"},
 		fixtures.DemoAPIv2Key, wxcrypto.SignTypeMD5)
 
 	tests := []struct {

@@ -209,7 +209,10 @@ func TestVisitAccepts(t *testing.T) {
 				"mch_id": lenient.MchID, "package": pkg, "timestamp": ms, "nonce_str": ms, "sign_type": "HMAC-SHA256"}, lenient.APIv2Key)}
 		}, simulator.FormExtraData, "milliseconds"},
 		{"timestamp as a JSON number", func(pkg string) map[string]any {
-			e := signedUse(pkg, fixtures.DemoAPIv2Key)
+			e := map[string]any{}
+			for k, v := range signedUse(pkg, fixtures.DemoAPIv2Key) {
+				e[k] = v
+			}
 			e["timestamp"] = json.Number(e["timestamp"].(string))
 			return map[string]any{"businessType": "wxpayScoreUse", "extraData": e}
 		}, simulator.FormExtraData, ""},
@@ -220,7 +223,7 @@ func TestVisitAccepts(t *testing.T) {
 			e := signedUse(pkg, fixtures.DemoAPIv2Key)
 			q := url.Values{}
 			for k, v := range e {
-				q.Set(k, v.(string))
+				q.Set(k, v)
 			}
 			return map[string]any{"businessType": "wxpayScoreUse", "queryString": q.Encode()}
 		}, simulator.FormQueryString, ""},
