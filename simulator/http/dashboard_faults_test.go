@@ -37,7 +37,7 @@ func TestDashFaults(t *testing.T) {
 
 	// The merchant's create is committed, then refused; the request log says who did it.
 	no := dashOutOrderNo("F")
-	resp, err := sim.DemoClient(t).Do(t.Context(), http.MethodPost, "/v3/payscore/serviceorder", pageOrderBody(no))
+	resp, err := sim.DemoClient(t).Do(t.Context(), http.MethodPost, "/v3/payscore/serviceorder", demoOrderBody(no))
 	if err != nil || resp.Status != http.StatusInternalServerError {
 		t.Fatalf("create under the rule: %v %+v, want 500", err, resp)
 	}

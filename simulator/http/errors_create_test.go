@@ -22,8 +22,8 @@ func TestErrorsCreate(t *testing.T) {
 	demo := sim.DemoClient(t)
 	now := time.Now()
 
-	recreate := errValidCreate("RECREATE-1")
-	recreateOther := errValidCreate("RECREATE-1")
+	recreate := demoOrderBody("RECREATE-1")
+	recreateOther := demoOrderBody("RECREATE-1")
 	recreateOther["time_range"] = recreate["time_range"] // the same times, whatever the clock says
 	recreateOther["attach"] = "another attach"
 	errSub(recreateOther, "risk_fund")["amount"] = 5000
@@ -39,14 +39,14 @@ func TestErrorsCreate(t *testing.T) {
 		},
 		{
 			name:   "out_order_no bad characters",
-			req:    errCreate(errValidCreate("NO.1#中")),
+			req:    errCreate(demoOrderBody("NO.1#中")),
 			status: 400,
 			code:   "PARAM_ERROR",
 			facts:  []errFact{errDetailIs("field", "out_order_no"), errDetailIs("value", "NO.1#中"), errDetailHas("issue", "_-|*")},
 		},
 		{
 			name:   "out_order_no 33 characters",
-			req:    errCreate(errValidCreate(errRepeat("A", 33))),
+			req:    errCreate(demoOrderBody(errRepeat("A", 33))),
 			status: 400,
 			code:   "PARAM_ERROR",
 			facts:  []errFact{errDetailIs("field", "out_order_no"), errDetailHas("issue", "at most 32", "has 33")},
@@ -309,7 +309,7 @@ func TestErrorsCreate(t *testing.T) {
 		},
 		{
 			name: "wrong Content-Type",
-			req: errStep{method: http.MethodPost, target: errOrders, body: errValidCreate("CT-TEXT"),
+			req: errStep{method: http.MethodPost, target: errOrders, body: demoOrderBody("CT-TEXT"),
 				header: map[string]string{"Content-Type": "text/plain; charset=utf-8"}},
 			status: 400,
 			code:   "PARAM_ERROR",
@@ -380,7 +380,7 @@ func TestErrorsCreateAccepted(t *testing.T) {
 		{name: "service_introduction 20 Chinese characters", body: errCreateWith("INTRO-20", func(b map[string]any) {
 			b["service_introduction"] = errRepeat("充", 20)
 		})},
-		{name: "out_order_no 32 characters of every allowed kind", body: errValidCreate("Az09_-|*" + errRepeat("x", 24))},
+		{name: "out_order_no 32 characters of every allowed kind", body: demoOrderBody("Az09_-|*" + errRepeat("x", 24))},
 		{name: "attach 256 characters", body: errCreateWith("ATTACH-256", func(b map[string]any) { b["attach"] = errRepeat("a", 256) })},
 		{name: "post_payments 100 items", body: errCreateWith("PP-100", func(b map[string]any) { b["post_payments"] = items })},
 		// "商品信息" is the one name that may repeat (reference §9.1).
@@ -398,7 +398,7 @@ func TestErrorsCreateAccepted(t *testing.T) {
 			tr := errSub(b, "time_range")
 			tr["start_time"], tr["end_time"] = compactTime(now.Add(-time.Hour)), compactTime(now.Add(2*time.Minute))
 		})},
-		{name: "Content-Type with charset", body: errValidCreate("CT-CHARSET"),
+		{name: "Content-Type with charset", body: demoOrderBody("CT-CHARSET"),
 			header: map[string]string{"Content-Type": "application/json; charset=utf-8"}},
 	}
 	for _, tc := range cases {

@@ -17,35 +17,9 @@ import (
 	"github.com/payscore-sim/payscore-sim/simulator/client"
 )
 
-// errValidCreate returns a create body for out_order_no no that the demo merchant may send:
-// confirm mode, the service ending two hours from now.
-func errValidCreate(no string) map[string]any {
-	now := time.Now()
-	return map[string]any{
-		"out_order_no":         no,
-		"appid":                fixtures.DemoAppID,
-		"service_id":           fixtures.DemoServiceID,
-		"service_introduction": "共享充电宝",
-		"post_payments": []any{
-			map[string]any{"name": "租借费", "amount": 300, "description": "每小时3元", "count": 1},
-		},
-		"post_discounts": []any{
-			map[string]any{"name": "新用户优惠", "description": "首单减1元"},
-		},
-		"time_range": map[string]any{
-			"start_time": compactTime(now),
-			"end_time":   compactTime(now.Add(2 * time.Hour)),
-		},
-		"risk_fund":         map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 9900, "description": "充电宝押金"},
-		"attach":            "errors_test",
-		"notify_url":        "https://merchant.example.com/payscore/notify",
-		"need_user_confirm": true,
-	}
-}
-
-// errCreateWith returns errValidCreate(no) changed by edit.
+// errCreateWith returns demoOrderBody(no) changed by edit.
 func errCreateWith(no string, edit func(b map[string]any)) map[string]any {
-	b := errValidCreate(no)
+	b := demoOrderBody(no)
 	edit(b)
 	return b
 }
@@ -128,7 +102,7 @@ func errModifyBody() map[string]any {
 }
 
 // errCreateOrder is a setup step creating demo order no.
-func errCreateOrder(no string) errStep { return errCreate(errValidCreate(no)) }
+func errCreateOrder(no string) errStep { return errCreate(demoOrderBody(no)) }
 
 // errCancelOrder is a setup step cancelling demo order no.
 func errCancelOrder(no, reason string) errStep {

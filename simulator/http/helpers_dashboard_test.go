@@ -41,7 +41,7 @@ func dashStart(t *testing.T) *simtest.Sim {
 	return simtest.Start(t, app.Options{NotifySchedule: simulator.RetrySchedule{time.Hour}})
 }
 
-// dashCreate creates a confirm-mode order of the demo merchant (pageOrderBody, notify_url
+// dashCreate creates a confirm-mode order of the demo merchant (demoOrderBody, notify_url
 // replaced when notifyURL is set) and returns its package.
 func dashCreate(t *testing.T, sim *simtest.Sim, no, notifyURL string) string {
 	t.Helper()
@@ -263,7 +263,7 @@ func dashWrongKey(t *testing.T) *rsa.PrivateKey {
 // it.
 func dashBadSignature(t *testing.T, sim *simtest.Sim, c *client.Client, no string) int64 {
 	t.Helper()
-	body, err := json.Marshal(pageOrderBody(no))
+	body, err := json.Marshal(demoOrderBody(no))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,6 +244,32 @@ func errMessageHas(sub string) errFact {
 
 // ---- the simulated clock and the demo merchant's orders ----
 
+// demoOrderBody is a create body that the demo merchant may send for out_order_no no:
+// confirm mode, a power-bank rental from when the user confirms to three hours from now, with
+// every item the confirmation page shows.
+func demoOrderBody(no string) map[string]any {
+	return map[string]any{
+		"out_order_no":         no,
+		"appid":                fixtures.DemoAppID,
+		"service_id":           fixtures.DemoServiceID,
+		"service_introduction": "共享充电宝",
+		"post_payments": []any{
+			map[string]any{"name": "充电宝租借费", "amount": 300, "description": "每小时3元，封顶30元", "count": 1},
+		},
+		"post_discounts": []any{
+			map[string]any{"name": "新用户优惠", "description": "首单减1元"},
+		},
+		"time_range": map[string]any{
+			"start_time": "OnAccept", "end_time": compactTime(time.Now().Add(3 * time.Hour)), "start_time_remark": "借出后开始计费",
+		},
+		"location":          map[string]any{"start_location": "深圳湾万象城 B1", "end_location": "任意网点归还"},
+		"risk_fund":         map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 10000, "description": "充电宝预估费用"},
+		"attach":            "demo order",
+		"notify_url":        "https://merchant.example.com/payscore/notify",
+		"need_user_confirm": true,
+	}
+}
+
 // clockAdvance moves the simulator's clock and returns its answer.
 func clockAdvance(t *testing.T, sim *simtest.Sim, d string) (int, map[string]any) {
 	t.Helper()

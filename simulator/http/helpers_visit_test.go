@@ -36,33 +36,11 @@ func pageOutOrderNo(tag string) string {
 	return fmt.Sprintf("PAGE%s%d%d", tag, time.Now().UnixNano()%1e9, pageSeq.Add(1))
 }
 
-// pageOrderBody is a confirm-mode create body for the demo merchant: a power-bank rental with
-// every item the confirmation page shows.
-func pageOrderBody(no string) map[string]any {
-	end := time.Now().In(simulator.ChinaTime).Add(3 * time.Hour).Format("20060102150405")
-	return map[string]any{
-		"out_order_no":         no,
-		"appid":                fixtures.DemoAppID,
-		"service_id":           fixtures.DemoServiceID,
-		"service_introduction": "共享充电宝",
-		"post_payments": []any{
-			map[string]any{"name": "充电宝租借费", "amount": 300, "description": "每小时3元，封顶30元", "count": 1},
-		},
-		"post_discounts": []any{
-			map[string]any{"name": "新用户优惠", "description": "首单减1元"},
-		},
-		"time_range": map[string]any{"start_time": "OnAccept", "end_time": end, "start_time_remark": "借出后开始计费"},
-		"location":   map[string]any{"start_location": "深圳湾万象城 B1", "end_location": "任意网点归还"},
-		"risk_fund":  map[string]any{"name": "ESTIMATE_ORDER_COST", "amount": 10000, "description": "充电宝预估费用"},
-		"notify_url": "https://merchant.example.com/payscore/notify",
-	}
-}
-
 // pageCreate creates the order as the demo merchant, after edit changes the body, and returns
 // its package.
 func pageCreate(t *testing.T, sim *simtest.Sim, no string, edit func(map[string]any)) string {
 	t.Helper()
-	body := pageOrderBody(no)
+	body := demoOrderBody(no)
 	if edit != nil {
 		edit(body)
 	}

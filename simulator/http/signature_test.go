@@ -166,7 +166,7 @@ func TestSignErrors(t *testing.T) {
 	// can be matched), its body, and a correct signature of both, for the row to spoil.
 	valid := func(row string) (string, []byte, sigAuth) {
 		target := errOrders + "?row=" + row
-		body := errPayload(t, errValidCreate("SIG-"+row))
+		body := errPayload(t, demoOrderBody("SIG-"+row))
 		return target, body, sigAuth{
 			mchid: fixtures.DemoMchID, serial: fixtures.DemoMerchantSerial, key: demoKey,
 			method: http.MethodPost, target: target, ts: ts, nonce: "NONCE" + strings.ToUpper(row), body: body,
@@ -249,7 +249,7 @@ func TestSignErrors(t *testing.T) {
 	// rebuilt from what it received.
 	{
 		target, sent, a := valid("tampered")
-		a.body = []byte(strings.Replace(string(sent), `"amount":9900`, `"amount":1`, 1))
+		a.body = []byte(strings.Replace(string(sent), `"amount":10000`, `"amount":1`, 1))
 		if string(a.body) == string(sent) {
 			t.Fatalf("tampering changed nothing in %s", sent)
 		}
@@ -381,7 +381,7 @@ func TestSignWrongKeyUnknownToSimulator(t *testing.T) {
 	demo := sim.DemoClient(t)
 	_, otherKey := errOtherMerchant(t)
 
-	body := errPayload(t, errValidCreate("SIG-UNKNOWNKEY"))
+	body := errPayload(t, demoOrderBody("SIG-UNKNOWNKEY"))
 	a := sigAuth{
 		mchid: fixtures.DemoMchID, serial: fixtures.DemoMerchantSerial, key: otherKey,
 		method: http.MethodPost, target: errOrders, ts: strconv.FormatInt(time.Now().Unix(), 10), nonce: "NONCEUNKNOWNKEY", body: body,
