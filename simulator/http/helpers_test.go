@@ -2,8 +2,10 @@ package http_test
 
 // Helpers shared by the test files of this package. Those of the SDK tests (clients, bodies,
 // the request log) are in helpers_sdk_test.go, those of the authorization mode in
-// helpers_permission_test.go, the errors_* tables' in errors_table_test.go; a helper used by
-// one file stays in it.
+// helpers_permission_test.go, of visits, the user's pages and the control API in
+// helpers_visit_test.go, of the dashboard in helpers_dashboard_test.go, of headless Chromium in
+// helpers_browser_test.go, the errors_* tables' in errors_table_test.go; a helper used by one
+// file stays in it.
 
 import (
 	"context"

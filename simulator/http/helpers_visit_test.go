@@ -236,24 +236,7 @@ func visitOpenEnable(t *testing.T, sim *simtest.Sim, c *client.Client, code stri
 // visitPost posts a JSON body (or nothing) to the control API and decodes the answer.
 func visitPost(t *testing.T, sim *simtest.Sim, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var payload string
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload = string(b)
-	}
-	resp, err := http.Post(sim.URL+path, "application/json", strings.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("POST %s: %d, body not JSON: %v", path, resp.StatusCode, err)
-	}
-	return resp.StatusCode, out
+	return pageControl(t, sim, http.MethodPost, path, body)
 }
 
 // withSign sets fields["sign"] to the front end's sign as the reference (§1.6) defines it,
