@@ -75,9 +75,12 @@ type sigCase struct {
 	name           string
 	method, target string // as sent
 	body           []byte // as sent
-	// auth is the Authorization header; empty sends none.
-	auth  string
-	facts []errFact
+	// request makes the Authorization header (empty sends none) and what the error must say,
+	// now being the Unix time at which the row is sent. It runs then, not when the table is
+	// built: the rows run in parallel and wait for a slot, on a loaded machine long enough for a
+	// timestamp taken earlier to leave the 5-minute window, and the rows that get past the
+	// timestamp check (and the skew the stale and future rows assert) need a fresh one.
+	request func(t testing.TB, now int64) (auth string, facts []errFact)
 }
 
 // sigDetailNear asserts that the number detail[key] is within tolerance of want. The request
@@ -160,28 +163,40 @@ func TestSignErrors(t *testing.T) {
 	demo := sim.DemoClient(t)
 	demoKey := demo.Key
 
-	now := time.Now().Unix()
-	ts := strconv.FormatInt(now, 10)
 	// valid returns a create request for row: its target (unique per row, so the request log
-	// can be matched), its body, and a correct signature of both, for the row to spoil.
-	valid := func(row string) (string, []byte, sigAuth) {
-		target := errOrders + "?row=" + row
-		body := errPayload(t, demoOrderBody("SIG-"+row))
-		return target, body, sigAuth{
+	// can be matched) and its body.
+	valid := func(row string) (string, []byte) {
+		return errOrders + "?row=" + row, errPayload(t, demoOrderBody("SIG-"+row))
+	}
+	// signed is a correct signature of the request at now, for a row to spoil.
+	signed := func(method, target string, body []byte, nonce string, now int64) sigAuth {
+		return sigAuth{
 			mchid: fixtures.DemoMchID, serial: fixtures.DemoMerchantSerial, key: demoKey,
-			method: http.MethodPost, target: target, ts: ts, nonce: "NONCE" + strings.ToUpper(row), body: body,
+			method: method, target: target, ts: strconv.FormatInt(now, 10), nonce: nonce, body: body,
 		}
 	}
-	// row builds a POST create row whose Authorization is made by spoil from a valid one.
-	row := func(name, id string, spoil func(a *sigAuth), facts ...errFact) sigCase {
-		target, body, a := valid(id)
-		spoil(&a)
-		return sigCase{name: name, method: http.MethodPost, target: target, body: body, auth: a.header(t), facts: facts}
+	// rowFacts builds a POST create row whose Authorization spoil makes from a valid one when the
+	// row is sent, returning what the error must say.
+	rowFacts := func(name, id string, spoil func(a *sigAuth, now int64) []errFact) sigCase {
+		target, body := valid(id)
+		return sigCase{name: name, method: http.MethodPost, target: target, body: body,
+			request: func(t testing.TB, now int64) (string, []errFact) {
+				a := signed(http.MethodPost, target, body, "NONCE"+strings.ToUpper(id), now)
+				facts := spoil(&a, now)
+				return a.header(t), facts
+			}}
 	}
-	// rawRow sends header as the Authorization of a valid create.
+	// row is rowFacts whose facts do not depend on when the row is sent.
+	row := func(name, id string, spoil func(a *sigAuth, now int64), facts ...errFact) sigCase {
+		return rowFacts(name, id, func(a *sigAuth, now int64) []errFact { spoil(a, now); return facts })
+	}
+	// rawRow sends header as the Authorization of a valid create. These headers do not parse,
+	// so the server never reads their timestamp: ts, taken when the table is built, will do.
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	rawRow := func(name, id, header string, facts ...errFact) sigCase {
-		target, body, _ := valid(id)
-		return sigCase{name: name, method: http.MethodPost, target: target, body: body, auth: header, facts: facts}
+		target, body := valid(id)
+		return sigCase{name: name, method: http.MethodPost, target: target, body: body,
+			request: func(testing.TB, int64) (string, []errFact) { return header, facts }}
 	}
 	params := func(id string) string {
 		return fmt.Sprintf(`mchid="%s",nonce_str="N%s",signature="c2ln",timestamp="%s",serial_no="%s"`,
@@ -191,56 +206,57 @@ func TestSignErrors(t *testing.T) {
 	var cases []sigCase
 	cases = append(cases,
 		row("wrong key, the other merchant's, with the demo serial", "wrongkey",
-			func(a *sigAuth) { a.key = otherKey },
+			func(a *sigAuth, _ int64) { a.key = otherKey },
 			errMessageHas("验签失败"),
 			errDetailIs("key_tried", fixtures.DemoMerchantSerial),
 			errDetailHas("would_match", errOtherSerial, "merchant "+errOtherMchID, "not with that of serial_no "+fixtures.DemoMerchantSerial),
 			errDetailHas("issue", errOtherSerial)),
 		row("timestamp 10 minutes old", "stale",
-			func(a *sigAuth) { a.ts = strconv.FormatInt(now-600, 10) },
+			func(a *sigAuth, now int64) { a.ts = strconv.FormatInt(now-600, 10) },
 			errMessageHas("不得超过5分钟"), sigDetailNear("timestamp_skew_seconds", 600, 120),
 			errDetailHas("issue", "±300")),
 		row("timestamp 10 minutes ahead", "future",
-			func(a *sigAuth) { a.ts = strconv.FormatInt(now+600, 10) },
+			func(a *sigAuth, now int64) { a.ts = strconv.FormatInt(now+600, 10) },
 			errMessageHas("不得超过5分钟"), sigDetailNear("timestamp_skew_seconds", -600, 120)),
-		row("timestamp in milliseconds", "millis",
-			func(a *sigAuth) { a.ts = strconv.FormatInt(now*1000, 10) },
-			errMessageHas("不得超过5分钟"), errDetailHas("issue", strconv.FormatInt(now*1000, 10), "looks like milliseconds")),
+		rowFacts("timestamp in milliseconds", "millis", func(a *sigAuth, now int64) []errFact {
+			a.ts = strconv.FormatInt(now*1000, 10)
+			return []errFact{errMessageHas("不得超过5分钟"), errDetailHas("issue", a.ts, "looks like milliseconds")}
+		}),
 		row("timestamp not a number", "tsword",
-			func(a *sigAuth) { a.ts = time.Unix(now, 0).UTC().Format(time.RFC3339) },
+			func(a *sigAuth, now int64) { a.ts = time.Unix(now, 0).UTC().Format(time.RFC3339) },
 			errMessageHas("timestamp格式错误"), errDetailHas("issue", "Unix seconds")),
 		row("unknown mchid", "mchid",
-			func(a *sigAuth) { a.mchid = "1999999999" },
+			func(a *sigAuth, _ int64) { a.mchid = "1999999999" },
 			errMessageHas("商户号不存在"), errDetailIs("mchid", "1999999999"), errDetailHas("issue", "1999999999")),
 		row("unknown serial_no", "serial",
-			func(a *sigAuth) { a.serial = "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF" },
+			func(a *sigAuth, _ int64) { a.serial = "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF" },
 			errMessageHas("证书序列号有误"),
 			errDetailIs("expected_serials", []string{fixtures.DemoMerchantSerial}),
 			errDetailHas("issue", "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF")),
 		// WeChat's serials are upper-case hex (Java clients that send toString(16) without
 		// toUpperCase() get 商户证书序列号有误), and the simulator compares them exactly too.
 		row("serial_no in lower case", "lowerserial",
-			func(a *sigAuth) { a.serial = strings.ToLower(a.serial) },
+			func(a *sigAuth, _ int64) { a.serial = strings.ToLower(a.serial) },
 			errMessageHas("证书序列号有误"),
 			errDetailIs("expected_serials", []string{fixtures.DemoMerchantSerial}),
 			errDetailIs("serial_no", strings.ToLower(fixtures.DemoMerchantSerial)),
 			errDetailHas("issue", "upper-case hex")),
 		row("the other merchant's serial for the demo mchid", "otherserial",
-			func(a *sigAuth) { a.serial, a.key = errOtherSerial, otherKey },
+			func(a *sigAuth, _ int64) { a.serial, a.key = errOtherSerial, otherKey },
 			errMessageHas("证书序列号有误"),
 			errDetailIs("expected_serials", []string{fixtures.DemoMerchantSerial}),
 			errDetailHas("issue", errOtherSerial, "a certificate of merchant "+errOtherMchID)),
 		row("the platform's serial as serial_no", "platformserial",
-			func(a *sigAuth) { a.serial = fixtures.PlatformSerial },
+			func(a *sigAuth, _ int64) { a.serial = fixtures.PlatformSerial },
 			errMessageHas("证书序列号有误"), errDetailHas("issue", "WeChat Pay's serial")),
 		row("signature not base64", "notb64",
-			func(a *sigAuth) { a.signature = "not base64!" },
+			func(a *sigAuth, _ int64) { a.signature = "not base64!" },
 			errMessageHas("验签失败"), errDetailHas("issue", "not standard base64")),
 		row("signature too short", "short",
-			func(a *sigAuth) { a.signature = "AAAA" },
+			func(a *sigAuth, _ int64) { a.signature = "AAAA" },
 			errMessageHas("验签失败"), errDetailHas("issue", "3 bytes", "256-byte")),
 		row("signed with the query string left out", "noquery",
-			func(a *sigAuth) { a.target = errOrders },
+			func(a *sigAuth, _ int64) { a.target = errOrders },
 			errMessageHas("验签失败"),
 			errDetailHas("would_match", `matches the target "`+errOrders+`"`, `sent to "`+errOrders+`?row=noquery"`)),
 	)
@@ -248,18 +264,21 @@ func TestSignErrors(t *testing.T) {
 	// A tampered body: one body signed, another sent. signed_string must be what the server
 	// rebuilt from what it received.
 	{
-		target, sent, a := valid("tampered")
-		a.body = []byte(strings.Replace(string(sent), `"amount":10000`, `"amount":1`, 1))
-		if string(a.body) == string(sent) {
+		target, sent := valid("tampered")
+		other := []byte(strings.Replace(string(sent), `"amount":10000`, `"amount":1`, 1))
+		if string(other) == string(sent) {
 			t.Fatalf("tampering changed nothing in %s", sent)
 		}
 		cases = append(cases, sigCase{
-			name: "body tampered after signing", method: http.MethodPost, target: target, body: sent, auth: a.header(t),
-			facts: []errFact{
-				errMessageHas("验签失败"),
-				errDetailIs("signed_string", "POST\n"+target+"\n"+ts+"\n"+a.nonce+"\n"+string(sent)+"\n"),
-				errDetailHas("issue", "does not verify"),
-				errDetailHas("would_match", "body is signed byte for byte"),
+			name: "body tampered after signing", method: http.MethodPost, target: target, body: sent,
+			request: func(t testing.TB, now int64) (string, []errFact) {
+				a := signed(http.MethodPost, target, other, "NONCETAMPERED", now)
+				return a.header(t), []errFact{
+					errMessageHas("验签失败"),
+					errDetailIs("signed_string", "POST\n"+target+"\n"+a.ts+"\n"+a.nonce+"\n"+string(sent)+"\n"),
+					errDetailHas("issue", "does not verify"),
+					errDetailHas("would_match", "body is signed byte for byte"),
+				}
 			},
 		})
 	}
@@ -267,32 +286,30 @@ func TestSignErrors(t *testing.T) {
 	// concatenates; a client that encodes afterwards sends another target).
 	{
 		q := "out_order_no=SIG|ENC&service_id=" + fixtures.DemoServiceID + "&appid=" + fixtures.DemoAppID + "&row=enc"
-		signed, sent := errOrders+"?"+q, errOrders+"?"+strings.Replace(q, "|", "%7C", 1)
-		a := sigAuth{
-			mchid: fixtures.DemoMchID, serial: fixtures.DemoMerchantSerial, key: demoKey,
-			method: http.MethodGet, target: signed, ts: ts, nonce: "NONCEENC",
-		}
+		decoded, sent := errOrders+"?"+q, errOrders+"?"+strings.Replace(q, "|", "%7C", 1)
 		cases = append(cases, sigCase{
-			name: "query signed decoded, sent percent-encoded", method: http.MethodGet, target: sent, auth: a.header(t),
-			facts: []errFact{
-				errMessageHas("验签失败"),
-				errDetailHas("would_match", `matches the target "`+signed+`"`, `sent to "`+sent+`"`, "sign the target exactly as it is sent"),
-				errDetailIs("signed_string", "GET\n"+sent+"\n"+ts+"\nNONCEENC\n\n"),
+			name: "query signed decoded, sent percent-encoded", method: http.MethodGet, target: sent,
+			request: func(t testing.TB, now int64) (string, []errFact) {
+				a := signed(http.MethodGet, decoded, nil, "NONCEENC", now)
+				return a.header(t), []errFact{
+					errMessageHas("验签失败"),
+					errDetailHas("would_match", `matches the target "`+decoded+`"`, `sent to "`+sent+`"`, "sign the target exactly as it is sent"),
+					errDetailIs("signed_string", "GET\n"+sent+"\n"+a.ts+"\nNONCEENC\n\n"),
+				}
 			},
 		})
 	}
 	{
 		body := errPayload(t, errRef(map[string]any{"reason": "用户取消"}))
-		signed, sent := errAction("SIG|PATH", "cancel"), errAction("SIG%7CPATH", "cancel")
-		a := sigAuth{
-			mchid: fixtures.DemoMchID, serial: fixtures.DemoMerchantSerial, key: demoKey,
-			method: http.MethodPost, target: signed, ts: ts, nonce: "NONCEPATH", body: body,
-		}
+		decoded, sent := errAction("SIG|PATH", "cancel"), errAction("SIG%7CPATH", "cancel")
 		cases = append(cases, sigCase{
-			name: "path signed decoded, sent percent-encoded", method: http.MethodPost, target: sent, body: body, auth: a.header(t),
-			facts: []errFact{
-				errMessageHas("验签失败"),
-				errDetailHas("would_match", `matches the target "`+signed+`"`, `sent to "`+sent+`"`),
+			name: "path signed decoded, sent percent-encoded", method: http.MethodPost, target: sent, body: body,
+			request: func(t testing.TB, now int64) (string, []errFact) {
+				a := signed(http.MethodPost, decoded, body, "NONCEPATH", now)
+				return a.header(t), []errFact{
+					errMessageHas("验签失败"),
+					errDetailHas("would_match", `matches the target "`+decoded+`"`, `sent to "`+sent+`"`),
+				}
 			},
 		})
 	}
@@ -336,16 +353,17 @@ func TestSignErrors(t *testing.T) {
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				resp := sigSendRaw(t, demo, tc.method, tc.target, tc.body, tc.auth)
+				auth, facts := tc.request(t, time.Now().Unix())
+				resp := sigSendRaw(t, demo, tc.method, tc.target, tc.body, auth)
 				e := errCheckShape(t, resp)
 				got[i] = e
 				if resp.Status != http.StatusUnauthorized || e.Code != "SIGN_ERROR" {
 					t.Errorf("status %d code %q, want 401 SIGN_ERROR; body %s", resp.Status, e.Code, resp.Body)
 				}
-				if len(tc.facts) == 0 {
+				if len(facts) == 0 {
 					t.Errorf("row asserts no diagnostic fact")
 				}
-				for _, f := range tc.facts {
+				for _, f := range facts {
 					f(t, e)
 				}
 				t.Logf("response: %d %s", resp.Status, resp.Body)
