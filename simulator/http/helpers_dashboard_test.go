@@ -119,16 +119,7 @@ func dashPost(t *testing.T, target string, form url.Values, header map[string]st
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := pageNoRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return pageDo(t, req)
 }
 
 // dashWantSeeOther posts the form and checks that it answers 303 to location.

@@ -158,6 +158,12 @@ func pageGet(t *testing.T, method, target string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pageDo(t, req)
+}
+
+// pageDo sends the request without following redirects, and returns the answer and its body.
+func pageDo(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	resp, err := pageNoRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
