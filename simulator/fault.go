@@ -75,10 +75,31 @@ const (
 	// FaultReset closes the connection without an answer: after the work is committed, or
 	// before any work when the rule says BeforeCommit.
 	FaultReset FaultKind = "reset"
+	// FaultRefundAbnormal leaves the refund request's answer alone (the refund is made,
+	// PROCESSING) and ends the refund ABNORMAL when its outcome is due, with REFUND.ABNORMAL:
+	// the refund a merchant then sends to a bank card with apply-abnormal-refund.
+	FaultRefundAbnormal FaultKind = "refund_abnormal"
+	// FaultRefundClosed is FaultRefundAbnormal ending the refund CLOSED, with REFUND.CLOSED.
+	FaultRefundClosed FaultKind = "refund_closed"
 )
 
 // FaultKinds are the faults a rule can inject.
-var FaultKinds = []FaultKind{FaultSystemError, FaultSystemErrorAfterCommit, FaultRateLimited, FaultDelay, FaultReset}
+var FaultKinds = []FaultKind{
+	FaultSystemError, FaultSystemErrorAfterCommit, FaultRateLimited, FaultDelay, FaultReset,
+	FaultRefundAbnormal, FaultRefundClosed,
+}
+
+// RefundOutcome is how a refund made while the fault is in force ends, for the faults that
+// decide a refund's outcome rather than the answer to a request; "" for the others.
+func (k FaultKind) RefundOutcome() RefundStatus {
+	switch k {
+	case FaultRefundAbnormal:
+		return RefundAbnormal
+	case FaultRefundClosed:
+		return RefundClosed
+	}
+	return ""
+}
 
 // Describe says what the fault does to the merchant.
 func (k FaultKind) Describe() string {
@@ -93,6 +114,10 @@ func (k FaultKind) Describe() string {
 		return "done, answered after the delay"
 	case FaultReset:
 		return "connection reset without an answer, after commit (or before, with before_commit)"
+	case FaultRefundAbnormal:
+		return "refund made (PROCESSING), then ends ABNORMAL instead of SUCCESS (operation refund only)"
+	case FaultRefundClosed:
+		return "refund made (PROCESSING), then ends CLOSED instead of SUCCESS (operation refund only)"
 	}
 	return ""
 }
@@ -214,6 +239,11 @@ func NewFaultRule(ms *Merchants, req FaultRequest, now time.Time) (*FaultRule, e
 
 // checkOptions checks the fields that only some operations and faults take.
 func (r *FaultRule) checkOptions(req FaultRequest) error {
+	if r.Fault.RefundOutcome() != "" && r.Operation != FaultRefund {
+		// Not any either: the rule fires when the merchant makes a refund, whatever else it
+		// asks in between, so "any" would only hide that.
+		return ParamError("operation", r.Operation, fmt.Sprintf("must be refund for the %s fault: it decides how the merchant's next refunds end", r.Fault))
+	}
 	if r.OutOrderNo != "" && !r.Operation.hasOrderNo() {
 		return ParamError("out_order_no", r.OutOrderNo, fmt.Sprintf("cannot narrow %s: its requests name no out_order_no", r.Operation))
 	}

@@ -67,17 +67,33 @@ func (f *Faults) Reset(mchid string) int64 {
 	return int64(before - len(f.rules))
 }
 
-// Take fires the oldest rule that matches a request of merchant mchid for op naming
-// outOrderNo (empty when the request names none), and returns a copy of it with Remaining
-// counting this firing; a rule that has fired Times times is removed. It returns nil when
-// no rule matches, at the cost of one atomic load while no rule exists.
+// Take fires the oldest rule that fails the answer to a request of merchant mchid for op
+// naming outOrderNo (empty when the request names none), and returns a copy of it with
+// Remaining counting this firing; a rule that has fired Times times is removed. It returns nil
+// when no rule matches, at the cost of one atomic load while no rule exists. Rules that
+// decide a refund's outcome are left to TakeRefundOutcome.
 func (f *Faults) Take(mchid string, op FaultOperation, outOrderNo string) *FaultRule {
+	return f.take(func(r *FaultRule) bool {
+		return r.Fault.RefundOutcome() == "" && r.matches(mchid, op, outOrderNo)
+	})
+}
+
+// TakeRefundOutcome fires, as Take does, the oldest rule that decides the outcome of a refund
+// merchant mchid is making.
+func (f *Faults) TakeRefundOutcome(mchid string) *FaultRule {
+	return f.take(func(r *FaultRule) bool {
+		return r.Fault.RefundOutcome() != "" && r.matches(mchid, FaultRefund, "")
+	})
+}
+
+// take fires the oldest rule for which match is true.
+func (f *Faults) take(match func(*FaultRule) bool) *FaultRule {
 	if !f.Any() {
 		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	i := slices.IndexFunc(f.rules, func(r *FaultRule) bool { return r.matches(mchid, op, outOrderNo) })
+	i := slices.IndexFunc(f.rules, match)
 	if i < 0 {
 		return nil
 	}

@@ -51,6 +51,11 @@ func TestNewFaultRuleRefusals(t *testing.T) {
 		{"delay not a duration", func(r *simulator.FaultRequest) { r.Fault, r.Delay = "delay", "3" }, "delay"},
 		{"delay negative", func(r *simulator.FaultRequest) { r.Fault, r.Delay = "delay", "-1s" }, "delay"},
 		{"delay too long", func(r *simulator.FaultRequest) { r.Fault, r.Delay = "delay", "6m" }, "delay"},
+		{"refund_abnormal of create", func(r *simulator.FaultRequest) { r.Fault = "refund_abnormal" }, "operation"},
+		{"refund_closed of query_refund", func(r *simulator.FaultRequest) { r.Operation, r.Fault = "query_refund", "refund_closed" }, "operation"},
+		{"refund_abnormal of any", func(r *simulator.FaultRequest) { r.Operation, r.Fault = "any", "refund_abnormal" }, "operation"},
+		{"delay of refund_closed", func(r *simulator.FaultRequest) { r.Operation, r.Fault, r.Delay = "refund", "refund_closed", "3s" }, "delay"},
+		{"before_commit of refund_abnormal", func(r *simulator.FaultRequest) { r.Operation, r.Fault, r.BeforeCommit = "refund", "refund_abnormal", true }, "before_commit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := ok
@@ -94,8 +99,14 @@ func TestFaultTiming(t *testing.T) {
 		{"rate_limited", false, false, simulator.CodeFrequencyLimited},
 		{"reset", false, true, ""},
 		{"reset", true, false, ""},
+		{"refund_abnormal", false, false, ""},
+		{"refund_closed", false, false, ""},
 	} {
-		r := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "create", Fault: tc.fault, BeforeCommit: tc.beforeCommit})
+		op := "create"
+		if simulator.FaultKind(tc.fault).RefundOutcome() != "" {
+			op = "refund"
+		}
+		r := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: op, Fault: tc.fault, BeforeCommit: tc.beforeCommit})
 		if r.AfterWork() != tc.afterWork {
 			t.Errorf("%s (before_commit %v): AfterWork = %v, want %v", tc.fault, tc.beforeCommit, r.AfterWork(), tc.afterWork)
 		}
@@ -147,6 +158,39 @@ func TestFaultsTakeMatchesAndCounts(t *testing.T) {
 	}
 	if f.Any() || len(f.List("")) != 0 {
 		t.Errorf("rules left after firing all their times: %+v", f.List(""))
+	}
+}
+
+// TestFaultsRefundOutcomeRules: a rule that decides refunds' outcomes is never taken for a
+// request's answer, and a transport rule of refund never for an outcome.
+func TestFaultsRefundOutcomeRules(t *testing.T) {
+	var f simulator.Faults
+	abnormal := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "refund_abnormal", Times: ptr(2)})
+	closed := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "refund_closed"})
+	transport := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "system_error"})
+	for _, r := range []*simulator.FaultRule{abnormal, closed, transport} {
+		f.Add(r)
+	}
+	if got := f.TakeRefundOutcome("1900000109"); got != nil {
+		t.Errorf("another merchant's refund took %s", got.ID)
+	}
+	if got := f.Take(testMchID, simulator.FaultRefund, ""); got == nil || got.ID != transport.ID {
+		t.Errorf("the refund request took %+v, want the transport rule %s", got, transport.ID)
+	}
+	if got := f.Take(testMchID, simulator.FaultRefund, ""); got != nil {
+		t.Errorf("the refund request took the outcome rule %s (%s)", got.ID, got.Fault)
+	}
+	for i, want := range []struct {
+		id      string
+		outcome simulator.RefundStatus
+	}{{abnormal.ID, simulator.RefundAbnormal}, {abnormal.ID, simulator.RefundAbnormal}, {closed.ID, simulator.RefundClosed}, {"", ""}} {
+		got := f.TakeRefundOutcome(testMchID)
+		switch {
+		case want.id == "" && got != nil:
+			t.Errorf("refund %d took %s, want none left", i+1, got.ID)
+		case want.id != "" && (got == nil || got.ID != want.id || got.Fault.RefundOutcome() != want.outcome):
+			t.Errorf("refund %d took %+v, want %s ending %s", i+1, got, want.id, want.outcome)
+		}
 	}
 }
 

@@ -51,12 +51,36 @@ type RefundService struct {
 	// Runner, when set, is woken after a change that makes an outcome due: a DueRunner whose
 	// Run is SettleDue.
 	Runner *DueRunner
+	// Faults, when set, are the fault rules in force: a refund_abnormal or refund_closed rule
+	// decides how the merchant's next refund ends.
+	Faults *Faults
 }
 
 // CreateRefund accepts a refund of a deduction: PROCESSING, with its outcome due after the
-// merchant's delay. The same request repeated returns the refund it made.
-func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateRefundRequest) (*Refund, []string, error) {
-	return s.create(ctx, m, r, "")
+// merchant's delay. The same request repeated returns the refund it made. fault is the fault
+// rule that decided the new refund's outcome, nil when none did.
+func (s *RefundService) CreateRefund(ctx context.Context, m *Merchant, r CreateRefundRequest) (ref *Refund, warnings []string, fault *FaultRule, err error) {
+	ref, warnings, err = s.create(ctx, m, r, func(ref *Refund, now time.Time) error {
+		fault = s.takeOutcomeFault(ref)
+		return nil
+	})
+	return ref, warnings, fault, err
+}
+
+// takeOutcomeFault fires the merchant's oldest rule that decides a refund's outcome, if any,
+// and lets it decide ref's. A rule is used up even if the refund is not stored after all
+// (the store failed), as a transport fault is by a request that fails later.
+func (s *RefundService) takeOutcomeFault(ref *Refund) *FaultRule {
+	if s.Faults == nil {
+		return nil
+	}
+	f := s.Faults.TakeRefundOutcome(ref.Sim.MchID)
+	if f == nil {
+		return nil
+	}
+	ref.Sim.Outcome = f.Fault.RefundOutcome()
+	ref.Sim.History[len(ref.Sim.History)-1].Cause += fmt.Sprintf("; outcome %s set by fault rule %s", ref.Sim.Outcome, f.ID)
+	return f
 }
 
 // SeedRefund makes a refund as CreateRefund does and ends it as status (SUCCESS, ABNORMAL or
@@ -67,15 +91,17 @@ func (s *RefundService) SeedRefund(ctx context.Context, m *Merchant, r CreateRef
 	if _, ok := refundEvents[status]; !ok {
 		return nil, ParamError("status", status, "must be SUCCESS, ABNORMAL or CLOSED")
 	}
-	ref, _, err := s.create(ctx, m, r, status)
+	ref, _, err := s.create(ctx, m, r, func(ref *Refund, now time.Time) error {
+		return ref.track("seed: refund outcome "+string(status), now, func() error { return ref.SetOutcome(status, now) })
+	})
 	if err == nil && s.Notifier != nil {
 		s.Notifier.Wake()
 	}
 	return ref, err
 }
 
-// create makes a refund; a status ends it at once, as SeedRefund says.
-func (s *RefundService) create(ctx context.Context, m *Merchant, r CreateRefundRequest, status RefundStatus) (*Refund, []string, error) {
+// create makes a refund; made, a new refund is handed to made in the same transaction.
+func (s *RefundService) create(ctx context.Context, m *Merchant, r CreateRefundRequest, made func(*Refund, time.Time) error) (*Refund, []string, error) {
 	warning, verr := r.validate()
 	if verr != nil {
 		return nil, nil, verr
@@ -90,10 +116,7 @@ func (s *RefundService) create(ctx context.Context, m *Merchant, r CreateRefundR
 		if warning != "" {
 			ref.Sim.Warnings = append(ref.Sim.Warnings, warning)
 		}
-		if status == "" {
-			return ref, nil
-		}
-		return ref, ref.track("seed: refund outcome "+string(status), now, func() error { return ref.SetOutcome(status, now) })
+		return ref, made(ref, now)
 	})
 	if ErrorCode(err) == CodeResourceNotExists {
 		return nil, nil, s.explainNoTransaction(ctx, m, key, err)

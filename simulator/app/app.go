@@ -103,6 +103,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	refunds.Faults = svc.Faults
 	s := simhttp.NewServer()
 	s.Service = svc
 	s.Refunds = refunds

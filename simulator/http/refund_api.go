@@ -21,11 +21,17 @@ func (s *Server) handleCreateRefund(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	r, warnings, err := s.Refunds.CreateRefund(c.Request().Context(), merchantOf(c), req)
+	r, warnings, fault, err := s.Refunds.CreateRefund(c.Request().Context(), merchantOf(c), req)
 	if err != nil {
 		return err
 	}
 	c.Set(keyWarnings, warnings)
+	if _, ok := c.Get(keyFault).(*simulator.FaultRule); fault != nil && !ok {
+		// The answer is the usual one; the mark in the request log says the refund's outcome
+		// was injected. A transport fault on the same request (a delay, a committed 500) keeps
+		// its place: it still has the answer to make.
+		c.Set(keyFault, fault)
+	}
 	return s.respondJSON(c, http.StatusOK, r)
 }
 
