@@ -55,7 +55,9 @@ func TestNewFaultRuleRefusals(t *testing.T) {
 		{"refund_closed of query_refund", func(r *simulator.FaultRequest) { r.Operation, r.Fault = "query_refund", "refund_closed" }, "operation"},
 		{"refund_abnormal of any", func(r *simulator.FaultRequest) { r.Operation, r.Fault = "any", "refund_abnormal" }, "operation"},
 		{"delay of refund_closed", func(r *simulator.FaultRequest) { r.Operation, r.Fault, r.Delay = "refund", "refund_closed", "3s" }, "delay"},
-		{"before_commit of refund_abnormal", func(r *simulator.FaultRequest) { r.Operation, r.Fault, r.BeforeCommit = "refund", "refund_abnormal", true }, "before_commit"},
+		{"before_commit of refund_abnormal", func(r *simulator.FaultRequest) {
+			r.Operation, r.Fault, r.BeforeCommit = "refund", "refund_abnormal", true
+		}, "before_commit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := ok
