@@ -68,6 +68,7 @@ func TestFaultControlAPI(t *testing.T) {
 		{map[string]any{"mchid": "1230000190", "operation": "create", "fault": "system_error"}, "mchid"},
 		{map[string]any{"mchid": fixtures.DemoMchID, "operation": "create", "fault": "delay"}, "delay"},
 		{map[string]any{"mchid": fixtures.DemoMchID, "operation": "certificates", "fault": "reset", "out_order_no": "A1"}, "out_order_no"},
+		{map[string]any{"mchid": fixtures.DemoMchID, "operation": "any", "fault": "refund_abnormal"}, "operation"},
 	} {
 		status, out := pageControl(t, sim, http.MethodPost, "/sim/v1/faults", bad.body)
 		detail, _ := out["detail"].(map[string]any)
