@@ -138,7 +138,8 @@ type FaultRequest struct {
 	Times *int `json:"times"`
 	// Delay is a Go duration such as "3s", for the delay fault only.
 	Delay string `json:"delay"`
-	// OutOrderNo narrows the rule to requests naming this order.
+	// OutOrderNo narrows the rule to requests naming this order, or for refund_abnormal and
+	// refund_closed to refunds of this order's deductions.
 	OutOrderNo string `json:"out_order_no"`
 	// BeforeCommit makes a reset drop the connection before doing any work.
 	BeforeCommit bool `json:"before_commit"`
@@ -244,8 +245,10 @@ func (r *FaultRule) checkOptions(req FaultRequest) error {
 		// asks in between, so "any" would only hide that.
 		return ParamError("operation", r.Operation, fmt.Sprintf("must be refund for the %s fault: it decides how the merchant's next refunds end", r.Fault))
 	}
-	if r.OutOrderNo != "" && !r.Operation.hasOrderNo() {
-		return ParamError("out_order_no", r.OutOrderNo, fmt.Sprintf("cannot narrow %s: its requests name no out_order_no", r.Operation))
+	// A refund names no order, but the deduction it refunds belongs to one: a rule deciding
+	// refunds' outcomes may be narrowed to the refunds of one Pay Score order.
+	if r.OutOrderNo != "" && !r.Operation.hasOrderNo() && r.Fault.RefundOutcome() == "" {
+		return ParamError("out_order_no", r.OutOrderNo, fmt.Sprintf("cannot narrow %s: its requests name no out_order_no (refund_abnormal and refund_closed can: the refunds of that order's deductions)", r.Operation))
 	}
 	if r.BeforeCommit && r.Fault != FaultReset {
 		return ParamError("before_commit", true, "applies to the reset fault only (system_error is the 500 before any work)")

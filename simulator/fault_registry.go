@@ -79,10 +79,11 @@ func (f *Faults) Take(mchid string, op FaultOperation, outOrderNo string) *Fault
 }
 
 // TakeRefundOutcome fires, as Take does, the oldest rule that decides the outcome of a refund
-// merchant mchid is making.
-func (f *Faults) TakeRefundOutcome(mchid string) *FaultRule {
+// merchant mchid is making of a deduction of Pay Score order outOrderNo ("" when the
+// transaction is none's).
+func (f *Faults) TakeRefundOutcome(mchid, outOrderNo string) *FaultRule {
 	return f.take(func(r *FaultRule) bool {
-		return r.Fault.RefundOutcome() != "" && r.matches(mchid, FaultRefund, "")
+		return r.Fault.RefundOutcome() != "" && r.matches(mchid, FaultRefund, outOrderNo)
 	})
 }
 

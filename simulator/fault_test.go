@@ -167,13 +167,14 @@ func TestFaultsTakeMatchesAndCounts(t *testing.T) {
 // request's answer, and a transport rule of refund never for an outcome.
 func TestFaultsRefundOutcomeRules(t *testing.T) {
 	var f simulator.Faults
+	oneOrder := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "refund_closed", OutOrderNo: "A1"})
 	abnormal := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "refund_abnormal", Times: ptr(2)})
 	closed := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "refund_closed"})
 	transport := mustFault(t, simulator.FaultRequest{MchID: testMchID, Operation: "refund", Fault: "system_error"})
-	for _, r := range []*simulator.FaultRule{abnormal, closed, transport} {
+	for _, r := range []*simulator.FaultRule{oneOrder, abnormal, closed, transport} {
 		f.Add(r)
 	}
-	if got := f.TakeRefundOutcome("1900000109"); got != nil {
+	if got := f.TakeRefundOutcome("1900000109", ""); got != nil {
 		t.Errorf("another merchant's refund took %s", got.ID)
 	}
 	if got := f.Take(testMchID, simulator.FaultRefund, ""); got == nil || got.ID != transport.ID {
@@ -186,13 +187,17 @@ func TestFaultsRefundOutcomeRules(t *testing.T) {
 		id      string
 		outcome simulator.RefundStatus
 	}{{abnormal.ID, simulator.RefundAbnormal}, {abnormal.ID, simulator.RefundAbnormal}, {closed.ID, simulator.RefundClosed}, {"", ""}} {
-		got := f.TakeRefundOutcome(testMchID)
+		got := f.TakeRefundOutcome(testMchID, "B1")
 		switch {
 		case want.id == "" && got != nil:
 			t.Errorf("refund %d took %s, want none left", i+1, got.ID)
 		case want.id != "" && (got == nil || got.ID != want.id || got.Fault.RefundOutcome() != want.outcome):
 			t.Errorf("refund %d took %+v, want %s ending %s", i+1, got, want.id, want.outcome)
 		}
+	}
+	// The rule narrowed to order A1 was left to a refund of A1.
+	if got := f.TakeRefundOutcome(testMchID, "A1"); got == nil || got.ID != oneOrder.ID {
+		t.Errorf("a refund of order A1 took %+v, want the rule narrowed to it, %s", got, oneOrder.ID)
 	}
 }
 

@@ -74,7 +74,7 @@ func (s *RefundService) takeOutcomeFault(ref *Refund) *FaultRule {
 	if s.Faults == nil {
 		return nil
 	}
-	f := s.Faults.TakeRefundOutcome(ref.Sim.MchID)
+	f := s.Faults.TakeRefundOutcome(ref.Sim.MchID, ref.Sim.OutOrderNo)
 	if f == nil {
 		return nil
 	}
