@@ -128,7 +128,7 @@ var kinds = []kind{
 		response: true, merchant: true, newAction: func() action { return &orderControlStep{action: "user-pays"} }},
 	{name: "get_order", usage: "nothing (the current order), an out_order_no, or {out_order_no}", arg: orderNoArg,
 		response: true, merchant: true, reads: true, newAction: func() action { return &orderControlStep{} }},
-	{name: "fault", usage: "{operation, fault, times, delay, out_order_no, before_commit}: the merchant's next requests fail",
+	{name: "fault", usage: "{operation, fault, times, delay, out_order_no, before_commit}: the merchant's next requests fail (or, with refund_abnormal or refund_closed, its next refunds end so)",
 		arg: argShape{mapping: true, required: true, fields: []string{"operation", "fault", "times", "delay", "out_order_no", "before_commit"}, checks: map[string]func(any) error{
 			"operation": oneOf(names(simulator.FaultOperations)...), "fault": oneOf(names(simulator.FaultKinds)...),
 		}},

@@ -222,7 +222,8 @@ func randomAlnum(n int) string {
 }
 
 // faultStep sets a fault rule (POST /sim/v1/faults) for the scenario's merchant (or as:'s):
-// its next matching requests fail as production sometimes does.
+// its next matching requests fail as production sometimes does, or its next refunds end
+// ABNORMAL or CLOSED.
 type faultStep struct{ apiStep }
 
 func (f *faultStep) run(ctx context.Context, s *session, st *Step) (*response, error) {
