@@ -28,7 +28,8 @@ func TestDashFaults(t *testing.T) {
 	sim := dashStart(t)
 	faults := sim.URL + "/dashboard/faults"
 	dashPage(t, faults, http.StatusOK, "No fault rules", `href="/dashboard/faults" class="current" id="nav-faults"`,
-		`<option value="direct_complete">`, `<option value="certificates">`, `<option value="system_error_after_commit"`, `<option value="reset"`)
+		`<option value="direct_complete">`, `<option value="certificates">`, `<option value="system_error_after_commit"`, `<option value="reset"`,
+		`<option value="refund_abnormal"`, `<option value="refund_closed"`)
 
 	dashWantSeeOther(t, faults, url.Values{"mchid": {fixtures.DemoMchID}, "operation": {"create"},
 		"fault": {"system_error_after_commit"}, "times": {"2"}}, "/dashboard/faults")
