@@ -46,10 +46,7 @@ func faultRefundStatus(t *testing.T, svc refunddomestic.RefundsApiService, outRe
 // succeeds.
 func TestFaultRefundAbnormalOnce(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "faultrefund")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	sim, no, tid, svc := wxRefundWorld(t, "faultrefund")
 	rule := sim.Fault(t, map[string]any{"operation": "refund", "fault": "refund_abnormal", "times": 1})
 
 	req := wxRefundRequest(tid, "FA-"+no, 100, 300)
@@ -90,10 +87,7 @@ func TestFaultRefundAbnormalOnce(t *testing.T) {
 // outcome rule waits for the retry, which makes the refund; it ends CLOSED.
 func TestFaultRefundClosedAfterSystemError(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "faultclosed")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	sim, no, tid, svc := wxRefundWorld(t, "faultclosed")
 	sim.Fault(t, map[string]any{"operation": "refund", "fault": "refund_closed"})
 	sim.Fault(t, map[string]any{"operation": "refund", "fault": "system_error"})
 

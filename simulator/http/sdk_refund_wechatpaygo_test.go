@@ -18,6 +18,7 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/services/refunddomestic"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
+	"github.com/payscore-sim/payscore-sim/simulator/simtest"
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
 
@@ -35,6 +36,17 @@ func wxRefundRequest(transactionID, outRefundNo string, refund, total int64) ref
 		Reason:        core.String("充电宝提前归还"),
 		Amount:        &refunddomestic.AmountReq{Refund: core.Int64(refund), Total: core.Int64(total), Currency: core.String("CNY")},
 	}
+}
+
+// wxRefundWorld starts a simulator (see refundStart) with a Pay Score order of the demo
+// merchant, tagged tag, whose deduction of 300 transaction tid is paid, and the demo merchant's
+// wechatpay-go refund service.
+func wxRefundWorld(t *testing.T, tag string) (sim *simtest.Sim, no, tid string, svc refunddomestic.RefundsApiService) {
+	t.Helper()
+	sim = refundStart(t, nil)
+	no = sdkOutOrderNo(t, tag)
+	tid = sim.PaidOrder(t, no, 300, sdkNotifyURL)
+	return sim, no, tid, refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
 }
 
 // wxWantAPIError checks that err is the *core.APIError production answers.
@@ -56,10 +68,7 @@ func wxWantAPIError(t *testing.T, op string, err error, status int, code, messag
 // simulated clock.
 func TestWechatPayGoRefunds(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "wxrefund")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	sim, no, tid, svc := wxRefundWorld(t, "wxrefund")
 
 	before := time.Now()
 	first, err := wxRefundCreate(svc, wxRefundRequest(tid, "RF-"+no, 100, 300))
@@ -188,10 +197,7 @@ func TestRefundIsolation(t *testing.T) {
 // names a URL), and refuses a status that is none.
 func TestRefundControlList(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "rflist")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	sim, no, tid, svc := wxRefundWorld(t, "rflist")
 	if _, err := wxRefundCreate(svc, wxRefundRequest(tid, "RL-"+no, 100, 300)); err != nil {
 		t.Fatal(err)
 	}
@@ -247,10 +253,7 @@ func TestRefundControlList(t *testing.T) {
 // reads the record without settling anything, finds it SUCCESS with its notification queued.
 func TestRefundSettledByClockAdvance(t *testing.T) {
 	t.Parallel()
-	sim := refundStart(t, nil)
-	no := sdkOutOrderNo(t, "rfclock")
-	tid := sim.PaidOrder(t, no, 300, sdkNotifyURL)
-	svc := refunddomestic.RefundsApiService{Client: sim.WechatPayGo(t)}
+	sim, no, tid, svc := wxRefundWorld(t, "rfclock")
 	req := wxRefundRequest(tid, "CLK-"+no, 100, 300)
 	req.NotifyUrl = core.String(sdkNotifyURL)
 	if _, err := wxRefundCreate(svc, req); err != nil {
