@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -140,56 +139,6 @@ func invalidUTF8At(b []byte) int {
 		i += n
 	}
 	return -1
-}
-
-// duplicateName returns the path (such as time_range.end_time or post_payments[1].name) of the
-// first name repeated within one object of body, a valid JSON value; "" if there is none.
-func duplicateName(body []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	name, _ := firstDuplicate(dec, "")
-	return name
-}
-
-// firstDuplicate reads the value at path from dec and returns the path of its first repeated
-// name.
-func firstDuplicate(dec *json.Decoder, path string) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	switch tok {
-	case json.Delim('{'):
-		seen := map[string]bool{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return "", err
-			}
-			name, _ := tok.(string)
-			p := name
-			if path != "" {
-				p = path + "." + name
-			}
-			if seen[name] {
-				return p, nil
-			}
-			seen[name] = true
-			if dup, err := firstDuplicate(dec, p); dup != "" || err != nil {
-				return dup, err
-			}
-		}
-	case json.Delim('['):
-		for i := 0; dec.More(); i++ {
-			if dup, err := firstDuplicate(dec, path+"["+strconv.Itoa(i)+"]"); dup != "" || err != nil {
-				return dup, err
-			}
-		}
-	default:
-		return "", nil
-	}
-	_, err = dec.Token() // the closing delimiter
-	return "", err
 }
 
 func bodyError(err error) error {
