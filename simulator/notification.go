@@ -255,5 +255,8 @@ type NotificationFilter struct {
 	MchID      string
 	OutOrderNo string
 	EventType  EventType
-	Limit      int
+	// Before keeps the notifications listed after the one of this ID (its id): the next page of a
+	// listing whose previous page ended there.
+	Before string
+	Limit  int
 }

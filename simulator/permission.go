@@ -261,5 +261,8 @@ type PermissionFilter struct {
 	OpenID            string
 	AuthorizationCode string
 	State             AuthorizationState
-	Limit             int
+	// Before keeps the permissions listed after the one of this ID (its id): the next page of a
+	// listing whose previous page ended there.
+	Before string
+	Limit  int
 }

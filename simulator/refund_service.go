@@ -35,7 +35,10 @@ type RefundFilter struct {
 	OutOrderNo    string
 	TransactionID string
 	Status        RefundStatus
-	Limit         int
+	// Before keeps the refunds listed after the one of this ID (its refund_id): the next page of a
+	// listing whose previous page ended there.
+	Before string
+	Limit  int
 }
 
 // RefundService is the domestic refund API as the merchant's back end sees it, and the

@@ -36,7 +36,10 @@ type OrderFilter struct {
 	// DeductionDueBy keeps orders whose pending deduction is due by their merchant's clock at
 	// this real time (see NotificationStore.DueNotifications).
 	DeductionDueBy time.Time
-	Limit          int
+	// Before keeps the orders listed after the one of this ID (its order_id): the next page of a
+	// listing whose previous page ended there.
+	Before string
+	Limit  int
 }
 
 // RequestRecord is one API request as the simulator received and answered it, kept so that a

@@ -283,5 +283,8 @@ type VisitStore interface {
 type VisitFilter struct {
 	MchID      string
 	OutOrderNo string
-	Limit      int
+	// Before keeps the visits listed after the one of this ID (its visit_id): the next page of a
+	// listing whose previous page ended there.
+	Before string
+	Limit  int
 }

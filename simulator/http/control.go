@@ -40,11 +40,7 @@ type orderView struct {
 func viewOf(o *simulator.Order) orderView { return orderView{Order: o, Sim: o.Sim} }
 
 func (s *Server) handleListOrders(c echo.Context) error {
-	q, err := queryParams(c, "mchid", "state", "limit")
-	if err != nil {
-		return err
-	}
-	limit, err := limitParam(q["limit"])
+	q, err := queryParams(c, "mchid", "state", "limit", "before")
 	if err != nil {
 		return err
 	}
@@ -52,9 +48,11 @@ func (s *Server) handleListOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	orders, err := s.Service.Orders.ListOrders(c.Request().Context(), simulator.OrderFilter{
-		MchID: q["mchid"], State: state, Limit: limit,
-	})
+	orders, next, err := listPage(c, q, func(before string, limit int) ([]*simulator.Order, error) {
+		return s.Service.Orders.ListOrders(c.Request().Context(), simulator.OrderFilter{
+			MchID: q["mchid"], State: state, Limit: limit, Before: before,
+		})
+	}, func(o *simulator.Order) string { return o.OrderID })
 	if err != nil {
 		return err
 	}
@@ -62,7 +60,7 @@ func (s *Server) handleListOrders(c echo.Context) error {
 	for i, o := range orders {
 		views[i] = viewOf(o)
 	}
-	return s.respondJSON(c, http.StatusOK, listOf(views))
+	return s.respondJSON(c, http.StatusOK, pageOf(views, next))
 }
 
 func (s *Server) handleGetOrder(c echo.Context) error {
@@ -105,9 +103,7 @@ func (s *Server) handleListRequests(c echo.Context) error {
 	}
 	page := listOf(records)
 	if n := len(records); n > 0 && s.moreRequests(c, f, records[n-1].ID) {
-		next := c.Request().URL.Query()
-		next.Set("before", strconv.FormatInt(records[n-1].ID, 10))
-		page["next"] = "/sim/v1/requests?" + next.Encode()
+		page["next"] = nextPage(c, strconv.FormatInt(records[n-1].ID, 10))
 	}
 	return s.respondJSON(c, http.StatusOK, page)
 }

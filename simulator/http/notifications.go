@@ -28,11 +28,7 @@ type notificationView struct {
 }
 
 func (s *Server) handleListNotifications(c echo.Context) error {
-	q, err := queryParams(c, "mchid", "out_order_no", "event_type", "limit")
-	if err != nil {
-		return err
-	}
-	limit, err := limitParam(q["limit"])
+	q, err := queryParams(c, "mchid", "out_order_no", "event_type", "limit", "before")
 	if err != nil {
 		return err
 	}
@@ -40,9 +36,11 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ns, err := s.Service.Notifications.ListNotifications(c.Request().Context(), simulator.NotificationFilter{
-		MchID: q["mchid"], OutOrderNo: q["out_order_no"], EventType: event, Limit: limit,
-	})
+	ns, next, err := listPage(c, q, func(before string, limit int) ([]*simulator.Notification, error) {
+		return s.Service.Notifications.ListNotifications(c.Request().Context(), simulator.NotificationFilter{
+			MchID: q["mchid"], OutOrderNo: q["out_order_no"], EventType: event, Limit: limit, Before: before,
+		})
+	}, func(n *simulator.Notification) string { return n.ID })
 	if err != nil {
 		return err
 	}
@@ -50,7 +48,7 @@ func (s *Server) handleListNotifications(c echo.Context) error {
 	for i, n := range ns {
 		views[i] = notificationView{Notification: n, AttemptCount: n.Attempts}
 	}
-	return s.respondJSON(c, http.StatusOK, listOf(views))
+	return s.respondJSON(c, http.StatusOK, pageOf(views, next))
 }
 
 // notificationWithAttempts returns the view of the notification id with its attempts.

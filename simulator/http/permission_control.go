@@ -31,11 +31,7 @@ func decodeOptionalBody(c echo.Context, v any) error {
 }
 
 func (s *Server) handleListPermissions(c echo.Context) error {
-	q, err := queryParams(c, "mchid", "service_id", "appid", "openid", "authorization_code", "state", "limit")
-	if err != nil {
-		return err
-	}
-	limit, err := limitParam(q["limit"])
+	q, err := queryParams(c, "mchid", "service_id", "appid", "openid", "authorization_code", "state", "limit", "before")
 	if err != nil {
 		return err
 	}
@@ -43,14 +39,16 @@ func (s *Server) handleListPermissions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ps, err := s.Service.ListPermissions(c.Request().Context(), simulator.PermissionFilter{
-		MchID: q["mchid"], ServiceID: q["service_id"], AppID: q["appid"], OpenID: q["openid"],
-		AuthorizationCode: q["authorization_code"], State: state, Limit: limit,
-	})
+	ps, next, err := listPage(c, q, func(before string, limit int) ([]*simulator.Permission, error) {
+		return s.Service.ListPermissions(c.Request().Context(), simulator.PermissionFilter{
+			MchID: q["mchid"], ServiceID: q["service_id"], AppID: q["appid"], OpenID: q["openid"],
+			AuthorizationCode: q["authorization_code"], State: state, Limit: limit, Before: before,
+		})
+	}, func(p *simulator.Permission) string { return p.ID })
 	if err != nil {
 		return err
 	}
-	return s.respondJSON(c, http.StatusOK, listOf(ps))
+	return s.respondJSON(c, http.StatusOK, pageOf(ps, next))
 }
 
 func (s *Server) handleSeedPermission(c echo.Context) error {

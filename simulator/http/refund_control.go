@@ -25,11 +25,7 @@ type refundView struct {
 func refundViewOf(r *simulator.Refund) refundView { return refundView{Refund: r, Sim: r.Sim} }
 
 func (s *Server) handleListRefunds(c echo.Context) error {
-	q, err := queryParams(c, "mchid", "out_order_no", "transaction_id", "status", "limit")
-	if err != nil {
-		return err
-	}
-	limit, err := limitParam(q["limit"])
+	q, err := queryParams(c, "mchid", "out_order_no", "transaction_id", "status", "limit", "before")
 	if err != nil {
 		return err
 	}
@@ -37,10 +33,12 @@ func (s *Server) handleListRefunds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	refunds, err := s.Refunds.Refunds.ListRefunds(c.Request().Context(), simulator.RefundFilter{
-		MchID: q["mchid"], OutOrderNo: q["out_order_no"], TransactionID: q["transaction_id"],
-		Status: status, Limit: limit,
-	})
+	refunds, next, err := listPage(c, q, func(before string, limit int) ([]*simulator.Refund, error) {
+		return s.Refunds.Refunds.ListRefunds(c.Request().Context(), simulator.RefundFilter{
+			MchID: q["mchid"], OutOrderNo: q["out_order_no"], TransactionID: q["transaction_id"],
+			Status: status, Limit: limit, Before: before,
+		})
+	}, func(r *simulator.Refund) string { return r.RefundID })
 	if err != nil {
 		return err
 	}
@@ -48,7 +46,7 @@ func (s *Server) handleListRefunds(c echo.Context) error {
 	for i, r := range refunds {
 		views[i] = refundViewOf(r)
 	}
-	return s.respondJSON(c, http.StatusOK, listOf(views))
+	return s.respondJSON(c, http.StatusOK, pageOf(views, next))
 }
 
 func (s *Server) handleGetRefund(c echo.Context) error {

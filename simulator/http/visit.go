@@ -79,21 +79,19 @@ func (s *Server) handleGetVisit(c echo.Context) error {
 }
 
 func (s *Server) handleListVisits(c echo.Context) error {
-	q, err := queryParams(c, "mchid", "out_order_no", "limit")
+	q, err := queryParams(c, "mchid", "out_order_no", "limit", "before")
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(q["limit"])
+	visits, next, err := listPage(c, q, func(before string, limit int) ([]*simulator.Visit, error) {
+		return s.Service.Visits.ListVisits(c.Request().Context(), simulator.VisitFilter{
+			MchID: q["mchid"], OutOrderNo: q["out_order_no"], Limit: limit, Before: before,
+		})
+	}, func(v *simulator.Visit) string { return v.ID })
 	if err != nil {
 		return err
 	}
-	visits, err := s.Service.Visits.ListVisits(c.Request().Context(), simulator.VisitFilter{
-		MchID: q["mchid"], OutOrderNo: q["out_order_no"], Limit: limit,
-	})
-	if err != nil {
-		return err
-	}
-	return s.respondJSON(c, http.StatusOK, listOf(visits))
+	return s.respondJSON(c, http.StatusOK, pageOf(visits, next))
 }
 
 // visitStep is a Service method that acts for the user on a visit.

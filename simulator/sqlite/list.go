@@ -21,6 +21,16 @@ func (w *where) eq(column, value string) {
 	}
 }
 
+// before keeps the rows listed after the row whose idColumn is id in a list ordered newest
+// first by created_at then rowid: the next page of a listing whose previous page ended at id.
+// alias is the listed table's alias in the query with its dot ("v."), or "". An id that names
+// no row (deleted since) matches nothing, which ends the listing.
+func (w *where) before(alias, table, idColumn, id string) {
+	if id != "" {
+		w.add("("+alias+"created_at, "+alias+"rowid) < (SELECT created_at, rowid FROM "+table+" WHERE "+idColumn+" = ?)", id)
+	}
+}
+
 func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, cond)
 	w.args = append(w.args, args...)

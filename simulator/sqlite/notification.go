@@ -141,6 +141,7 @@ func (d *DB) ListNotifications(ctx context.Context, f simulator.NotificationFilt
 	w.eq("mchid", f.MchID)
 	w.eq("out_order_no", f.OutOrderNo)
 	w.eq("event_type", string(f.EventType))
+	w.before("", "notifications", "id", f.Before)
 	query, args := w.query("SELECT data FROM notifications", "created_at DESC, rowid DESC", f.Limit)
 	return listData(ctx, d, "notifications", query, args, decodeJSON[simulator.Notification])
 }

@@ -276,6 +276,7 @@ func ordersQuery(f simulator.OrderFilter) (string, []any) {
 	var w where
 	w.eq("mchid", f.MchID)
 	w.eq("state", string(f.State))
+	w.before("", "orders", "order_id", f.Before)
 	if !f.CreatedBefore.IsZero() {
 		w.add("created_at < ?", unixNano(f.CreatedBefore))
 	}

@@ -192,6 +192,7 @@ func (d *DB) ListPermissions(ctx context.Context, f simulator.PermissionFilter) 
 	w.eq("openid", f.OpenID)
 	w.eq("authorization_code", f.AuthorizationCode)
 	w.eq("state", string(f.State))
+	w.before("", "permissions", "id", f.Before)
 	query, args := w.query("SELECT data FROM permissions", "created_at DESC, rowid DESC", f.Limit)
 	return listData(ctx, d, "permissions", query, args, decodePermission)
 }

@@ -239,6 +239,7 @@ func (d *DB) ListRefunds(ctx context.Context, f simulator.RefundFilter) ([]*simu
 	w.eq("out_order_no", f.OutOrderNo)
 	w.eq("transaction_id", f.TransactionID)
 	w.eq("status", string(f.Status))
+	w.before("", "refunds", "refund_id", f.Before)
 	query, args := w.query("SELECT data FROM refunds", "created_at DESC, id DESC", f.Limit)
 	return listData(ctx, d, "refunds", query, args, decodeRefund)
 }

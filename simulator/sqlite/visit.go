@@ -158,6 +158,7 @@ func (d *DB) ListVisits(ctx context.Context, f simulator.VisitFilter) ([]*simula
 	var w where
 	w.eq("v.mchid", f.MchID)
 	w.eq("o.out_order_no", f.OutOrderNo)
+	w.before("v.", "visits", "id", f.Before)
 	query, args := w.query(selectVisits, "v.created_at DESC, v.rowid DESC", f.Limit)
 	return listRows(ctx, d, "visits", query, args, scanVisit)
 }
