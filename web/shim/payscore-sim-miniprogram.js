@@ -359,11 +359,8 @@ function finish(ctx, navigateBack) {
       relaunch(ctx, visit.appShow);
       return;
     }
-    if (back) {
-      show(ctx, visit.appShow);
-      return;
-    }
     show(ctx, visit.appShow);
+    if (back) return;
     if (s.mode !== 'webview') pageHook(ctx.page, 'onShow');
     answer(ctx, visit);
   }, function (e) {
