@@ -170,6 +170,9 @@ func errCheckShape(t testing.TB, resp *client.Response) client.ErrorBody {
 	if resp.Header.Get("Request-ID") == "" {
 		t.Errorf("no Request-ID header")
 	}
+	if cl := resp.Header.Get("Content-Language"); cl != "zh-CN" {
+		t.Errorf("Content-Language %q, want zh-CN as production sends", cl)
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(resp.Body, &raw); err != nil {
 		t.Fatalf("error body is not a JSON object: %v; body %s", err, resp.Body)

@@ -161,5 +161,7 @@ func (s *Server) signResponse(h http.Header, serial string, body []byte) error {
 	h.Set("Wechatpay-Signature", sig)
 	h.Set("Wechatpay-Serial", serial)
 	h.Set("Wechatpay-Signature-Type", wxcrypto.AuthSchema)
+	// Production answers in Chinese and says so (payscore-reference.md §9.2).
+	h.Set("Content-Language", "zh-CN")
 	return nil
 }
