@@ -101,16 +101,17 @@ func IndentJSON(v any) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-// PrettyJSON indents a JSON document for reading; what is not JSON is shown as it is.
+// PrettyJSON indents a JSON document for reading, its keys in their order and its numbers as
+// written (a client's body is shown as it was sent); what is not JSON is shown as it is.
 func PrettyJSON(raw string) string {
 	if strings.TrimSpace(raw) == "" {
 		return ""
 	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(raw), "", "  "); err != nil {
 		return raw
 	}
-	return IndentJSON(v)
+	return strings.TrimSpace(buf.String())
 }
 
 // deref returns what a *string or *int64 points at, or "" for nil.
