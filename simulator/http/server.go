@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,6 +49,9 @@ type Server struct {
 
 	// junk limits the request log's records of requests that name no known merchant.
 	junk junkLimiter
+	// health keeps the last write check, so that a client polling /healthz (which needs no
+	// token) cannot make the database write and take its write lock at will.
+	health healthCache
 
 	// conns holds the open connections (see trackConn and Close).
 	mu      sync.Mutex
@@ -80,13 +84,32 @@ func NewServer() *Server {
 // handleHealthz answers 200 while the simulator can do its work, else 503 with the reason.
 func (s *Server) handleHealthz(c echo.Context) error {
 	if s.Writable != nil {
-		if err := s.Writable(c.Request().Context()); err != nil {
+		if err := s.health.check(c.Request().Context(), s.Writable); err != nil {
 			s.Logger.Error("health check", "err", err)
 			return s.respondJSON(c, http.StatusServiceUnavailable, errorBody{Code: simulator.CodeSystemError, Message: "模拟器不可用",
 				Detail: map[string]any{"issue": err.Error()}})
 		}
 	}
 	return c.String(http.StatusOK, "ok\n")
+}
+
+// healthCheckEvery is how often /healthz really writes; between, it answers the last result.
+const healthCheckEvery = time.Second
+
+// healthCache runs a check at most once per healthCheckEvery and answers its last result.
+type healthCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	last error
+}
+
+func (h *healthCache) check(ctx context.Context, check func(context.Context) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now := time.Now(); h.at.IsZero() || now.Sub(h.at) >= healthCheckEvery {
+		h.last, h.at = check(ctx), now
+	}
+	return h.last
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
