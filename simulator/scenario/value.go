@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -310,11 +311,18 @@ func show(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	s := string(b)
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	return shorten(string(b), 300)
+}
+
+// shorten cuts s to at most n bytes, at a rune's start, and marks the cut with "…".
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // lookupPath finds a dotted path (a.b.0.c or a.b[0].c) in a decoded JSON document.
