@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
 // Values. A step's arguments and an expectation's values are read from YAML into plain Go values
@@ -273,17 +275,15 @@ func timeRef(r ref, t time.Time) string {
 	}
 	switch r.name {
 	case "now":
-		return t.In(chinaTime).Format("20060102150405")
+		return simulator.FormatCompact(t)
 	case "today":
-		return t.In(chinaTime).Format("20060102")
+		return t.In(simulator.ChinaTime).Format("20060102")
 	case "unix":
 		return strconv.FormatInt(t.Unix(), 10)
 	default:
 		return strconv.FormatInt(t.UnixMilli(), 10)
 	}
 }
-
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // text is a value as it reads inside a string.
 func text(v any) string {
