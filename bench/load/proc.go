@@ -159,17 +159,9 @@ func timeToReady(ctx context.Context, bin string, args ...string) (time.Duration
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		waited := make(chan struct{})
-		go func() { cmd.Wait(); close(waited) }()
-		select {
-		case <-waited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-waited
-		}
-	}()
+	p := &proc{name: bin, cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	defer p.stop()
 	for time.Since(start) < 20*time.Second && ctx.Err() == nil {
 		resp, err := hc.Get("http://" + addr + "/healthz")
 		if err == nil {

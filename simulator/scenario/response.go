@@ -34,9 +34,7 @@ func (r *response) summary() string {
 	} else {
 		s = show(r.doc)
 	}
-	if len(s) > 400 {
-		s = s[:400] + "…"
-	}
+	s = shorten(s, 400)
 	if r.status == 0 {
 		return s
 	}

@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/payscore-sim/payscore-sim/simulator"
 )
 
 // Values. A step's arguments and an expectation's values are read from YAML into plain Go values
@@ -272,17 +275,15 @@ func timeRef(r ref, t time.Time) string {
 	}
 	switch r.name {
 	case "now":
-		return t.In(chinaTime).Format("20060102150405")
+		return simulator.FormatCompact(t)
 	case "today":
-		return t.In(chinaTime).Format("20060102")
+		return t.In(simulator.ChinaTime).Format("20060102")
 	case "unix":
 		return strconv.FormatInt(t.Unix(), 10)
 	default:
 		return strconv.FormatInt(t.UnixMilli(), 10)
 	}
 }
-
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // text is a value as it reads inside a string.
 func text(v any) string {
@@ -310,11 +311,18 @@ func show(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	s := string(b)
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	return shorten(string(b), 300)
+}
+
+// shorten cuts s to at most n bytes, at a rune's start, and marks the cut with "…".
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // lookupPath finds a dotted path (a.b.0.c or a.b[0].c) in a decoded JSON document.

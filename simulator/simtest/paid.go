@@ -49,26 +49,13 @@ func (s *Sim) PaidOrder(t testing.TB, outOrderNo string, total int64, notifyURL 
 	return s.waitDeducted(t, outOrderNo)
 }
 
-// waitDeducted queries the order until its collection holds a deduction's transaction_id.
+// waitDeducted waits until the order's collection holds a deduction's transaction_id.
 func (s *Sim) waitDeducted(t testing.TB, outOrderNo string) string {
 	t.Helper()
-	c := s.DemoClient(t)
-	target := fmt.Sprintf("/v3/payscore/serviceorder?out_order_no=%s&service_id=%s&appid=%s", outOrderNo, fixtures.DemoServiceID, fixtures.DemoAppID)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := c.Do(context.Background(), http.MethodGet, target, nil)
-		var o simulator.Order
-		if err != nil || resp.Status != http.StatusOK || resp.Decode(&o) != nil {
-			t.Fatalf("simtest: query %s: %v %s", outOrderNo, err, body(resp))
-		}
-		if o.Collection != nil && len(o.Collection.Details) > 0 && o.Collection.Details[0].TransactionID != "" {
-			return o.Collection.Details[0].TransactionID
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("simtest: order %s was not deducted within 10 s: %s", outOrderNo, resp.Body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	o := s.WaitOrder(t, fixtures.DemoMchID, outOrderNo, func(o *simulator.Order) bool {
+		return o.Collection != nil && len(o.Collection.Details) > 0 && o.Collection.Details[0].TransactionID != ""
+	})
+	return o.Collection.Details[0].TransactionID
 }
 
 // body describes a response for a failure message; r is nil when the request failed.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -47,4 +48,19 @@ func (d *DB) SaveClockOffset(ctx context.Context, mchid string, offset time.Dura
 		return fmt.Errorf("sqlite: save clock offset of merchant %s: %w", mchid, err)
 	}
 	return nil
+}
+
+// nextDue returns the real time at which the earliest row of table matching cond comes due by
+// its merchant's clock, its due column being in the merchant's simulated time; false when no
+// row matches. what names the query in errors.
+func (d *DB) nextDue(ctx context.Context, what, table, due, cond string) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := d.read.QueryRowContext(ctx, `SELECT MIN(`+due+` - `+clockOffset(table)+`) FROM `+table+` WHERE `+cond).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, next.Int64), true, nil
 }

@@ -58,16 +58,7 @@ func (d *DB) DueNotifications(ctx context.Context, now time.Time, n int) ([]*sim
 // NextNotificationDue returns the real time at which the earliest pending notification comes
 // due by its merchant's clock.
 func (d *DB) NextNotificationDue(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullInt64
-	err := d.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at - `+clockOffset("notifications")+`)
-		FROM notifications WHERE state = 'PENDING'`).Scan(&next)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("sqlite: next notification: %w", err)
-	}
-	if !next.Valid {
-		return time.Time{}, false, nil
-	}
-	return time.Unix(0, next.Int64), true, nil
+	return d.nextDue(ctx, "next notification", "notifications", "next_attempt_at", "state = 'PENDING'")
 }
 
 // SaveAttempt saves n as the attempt left it, and the attempt, together.

@@ -295,11 +295,7 @@ func ordersQuery(f simulator.OrderFilter) (string, []any) {
 // NextDeductionDue returns the real time at which the earliest pending deduction comes due by
 // its merchant's clock.
 func (d *DB) NextDeductionDue(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullInt64
-	if err := d.read.QueryRowContext(ctx, `SELECT MIN(deduct_at - `+clockOffset("orders")+`) FROM orders WHERE deduct_at IS NOT NULL`).Scan(&next); err != nil {
-		return time.Time{}, false, fmt.Errorf("sqlite: next deduction due: %w", err)
-	}
-	return fromUnixNano(next.Int64), next.Valid, nil
+	return d.nextDue(ctx, "next deduction due", "orders", "deduct_at", "deduct_at IS NOT NULL")
 }
 
 // deductAt is the deduct_at column of o: its pending deduction's due time, or NULL.

@@ -257,12 +257,5 @@ func (d *DB) DueRefunds(ctx context.Context, now time.Time, n int) ([]*simulator
 // NextRefundDue returns the real time at which the earliest pending refund outcome comes due by
 // its merchant's clock.
 func (d *DB) NextRefundDue(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullInt64
-	if err := d.read.QueryRowContext(ctx, `SELECT MIN(due_at - `+clockOffset("refunds")+`) FROM refunds WHERE due_at > 0`).Scan(&next); err != nil {
-		return time.Time{}, false, fmt.Errorf("sqlite: next refund due: %w", err)
-	}
-	if !next.Valid {
-		return time.Time{}, false, nil
-	}
-	return time.Unix(0, next.Int64), true, nil
+	return d.nextDue(ctx, "next refund due", "refunds", "due_at", "due_at > 0")
 }

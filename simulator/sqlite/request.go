@@ -23,9 +23,8 @@ type requestLogSize struct {
 	bytes     int64
 }
 
+// count counts what the table holds; call it with mu held, or before serving.
 func (l *requestLogSize) count(ctx context.Context, db *sql.DB) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM requests`).Scan(&l.rows, &l.bytes); err != nil {
 		return fmt.Errorf("sqlite: count requests: %w", err)
 	}
@@ -122,10 +121,7 @@ func (d *DB) trimRequests(ctx context.Context, n int, size int64) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: trim the request log: %w", err)
 	}
-	if err := d.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM requests`).Scan(&l.rows, &l.bytes); err != nil {
-		return fmt.Errorf("sqlite: count requests: %w", err)
-	}
-	return nil
+	return l.count(ctx, d.db)
 }
 
 // jsonOrNull stores a nil map or slice as NULL, so that it comes back nil rather than empty.
