@@ -84,7 +84,7 @@ func (s *Server) controlCORS(next echo.HandlerFunc) echo.HandlerFunc {
 			return originRefused(origin)
 		}
 		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Content-Type, X-Payscore-Sim-Token, Authorization")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, "+TokenHeader+", Authorization")
 		h.Set("Access-Control-Max-Age", "600")
 		// Chrome asks this before a public page may call a loopback or LAN address; only an
 		// origin the simulator trusts is told yes.

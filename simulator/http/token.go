@@ -47,10 +47,13 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// TokenHeader is the header a client sends the control token in.
+const TokenHeader = "X-Payscore-Sim-Token"
+
 // explicitToken is the token the request carries itself, rather than in a cookie: the
 // X-Payscore-Sim-Token header, else Authorization: Bearer, else ?token=.
 func explicitToken(r *http.Request) string {
-	if t := r.Header.Get("X-Payscore-Sim-Token"); t != "" {
+	if t := r.Header.Get(TokenHeader); t != "" {
 		return t
 	}
 	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && bearer != "" {

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
 	"io"
 	"log/slog"
 	"net"
@@ -86,16 +87,13 @@ type tokenTransport struct {
 }
 
 func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Header.Get(TokenHeader) != "" {
+	if r.Header.Get(simhttp.TokenHeader) != "" {
 		return t.next.RoundTrip(r)
 	}
 	r = r.Clone(r.Context())
-	r.Header.Set(TokenHeader, t.token)
+	r.Header.Set(simhttp.TokenHeader, t.token)
 	return t.next.RoundTrip(r)
 }
-
-// TokenHeader carries the control token, as the simulator reads it.
-const TokenHeader = "X-Payscore-Sim-Token"
 
 // loopbackDial refuses every address but loopback ones: in-process simulators deliver
 // notifications to the runner's receiver and nowhere else, whatever notify_url a scenario gives.
