@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
-	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
+	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/client"
