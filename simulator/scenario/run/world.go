@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/payscore-sim/payscore-sim/fixtures"
-	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
 	"github.com/payscore-sim/payscore-sim/simulator"
 	"github.com/payscore-sim/payscore-sim/simulator/app"
 	"github.com/payscore-sim/payscore-sim/simulator/client"
+	simhttp "github.com/payscore-sim/payscore-sim/simulator/http"
 	"github.com/payscore-sim/payscore-sim/simulator/scenario"
 	"github.com/payscore-sim/payscore-sim/simulator/wxcrypto"
 )
