@@ -270,13 +270,20 @@ func (s *Service) update(ctx context.Context, m *Merchant, outOrderNo, cause str
 		c.err.Detail["location"] = "path"
 		return nil, c.err
 	}
+	// The store empties the outbox as it saves it; wake the notifier only when the step
+	// queued a notification (see storeNew).
+	notifies := false
 	o, err := s.Orders.UpdateOrder(ctx, m.MchID, outOrderNo, func(o *Order) error {
-		return o.track(cause, s.Clocks.Now(m.MchID), func() error { return step(o) })
+		err := o.track(cause, s.Clocks.Now(m.MchID), func() error { return step(o) })
+		notifies = len(o.Sim.Outbox) > 0
+		return err
 	})
 	if err != nil {
 		return nil, explainNotExist(err, fmt.Sprintf("merchant %s has no order with out_order_no %s", m.MchID, outOrderNo))
 	}
-	s.wake()
+	if notifies {
+		s.wake()
+	}
 	s.wakeDeducter(o)
 	return o, nil
 }
