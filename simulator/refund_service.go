@@ -224,16 +224,19 @@ func (s *RefundService) SettleDue(ctx context.Context, now time.Time) (time.Time
 }
 
 // update applies a step, named cause in the refund's history, to a refund, and wakes the
-// notifier.
+// notifier when the step queued a notification (the store empties the outbox as it saves it).
 func (s *RefundService) update(ctx context.Context, mchid, outRefundNo, cause string, step func(*Refund, time.Time) error) (*Refund, error) {
+	notifies := false
 	r, err := s.Refunds.UpdateRefund(ctx, mchid, outRefundNo, func(r *Refund) error {
 		now := s.Clocks.Now(mchid)
-		return r.track(cause, now, func() error { return step(r, now) })
+		err := r.track(cause, now, func() error { return step(r, now) })
+		notifies = len(r.Sim.Outbox) > 0
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if s.Notifier != nil {
+	if notifies && s.Notifier != nil {
 		s.Notifier.Wake()
 	}
 	return r, nil
