@@ -36,12 +36,8 @@ type Resetter interface {
 // refused.
 func (s *Service) Reset(ctx context.Context, mchid string) (ResetCounts, error) {
 	if mchid != "" && s.Merchants.Merchant(mchid) == nil {
-		var known []string
-		for _, m := range s.Merchants.All() {
-			known = append(known, m.MchID)
-		}
 		return ResetCounts{}, ParamError("mchid", mchid,
-			fmt.Sprintf("is not a merchant of this simulator (merchants: %v); nothing was reset", known)).With("location", "query")
+			fmt.Sprintf("is not a merchant of this simulator (merchants: %v); nothing was reset", s.Merchants.IDs())).With("location", "query")
 	}
 	r := s.resetter
 	if r == nil {
