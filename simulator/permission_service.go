@@ -237,18 +237,24 @@ func (s *Service) TerminatePermissionByOpenID(ctx context.Context, m *Merchant, 
 	return s.updatePermission(ctx, p.ID, func(p *Permission) error { return p.Terminate(r.Reason, s.Clocks.Now(p.MchID)) })
 }
 
+// updatePermission applies step to a permission, and wakes the notifier when the step queued
+// a notification (the store empties the outbox as it saves it).
 func (s *Service) updatePermission(ctx context.Context, id string, step func(*Permission) error) (*Permission, error) {
+	notifies := false
 	p, err := s.Permissions.UpdatePermission(ctx, id, func(p *Permission) error {
 		if err := step(p); err != nil {
 			return err
 		}
 		p.UpdatedAt = s.Clocks.Now(p.MchID)
+		notifies = len(p.Outbox) > 0
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.wake()
+	if notifies {
+		s.wake()
+	}
 	return p, nil
 }
 

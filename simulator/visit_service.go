@@ -200,24 +200,32 @@ func (s *Service) FindVisit(ctx context.Context, id string) (*Visit, error) {
 // updateVisit applies the user's step to a visit and its subject in one transaction. An
 // order's history names the step as cause.
 func (s *Service) updateVisit(ctx context.Context, id, cause string, step func(*Visit) error) (*Visit, error) {
+	// The store empties the outboxes as it saves them; wake the notifier only when the step
+	// queued a notification (see storeNew).
+	notifies := false
 	v, err := s.Visits.UpdateVisit(ctx, id, func(v *Visit) error {
 		now := s.Clocks.Now(v.MchID)
 		v.UpdatedAt = now
 		if o := v.Order; o != nil {
-			return o.track(cause, now, func() error { return step(v) })
+			err := o.track(cause, now, func() error { return step(v) })
+			notifies = len(o.Sim.Outbox) > 0
+			return err
 		}
 		if err := step(v); err != nil {
 			return err
 		}
 		if p := v.Permission; p != nil {
 			p.UpdatedAt = now
+			notifies = len(p.Outbox) > 0
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.wake()
+	if notifies {
+		s.wake()
+	}
 	return v, nil
 }
 
